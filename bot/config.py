@@ -1,0 +1,256 @@
+"""Typed settings, grouped by concern, read from the environment and an optional `.env`.
+
+Nothing here runs at import time: `load_settings()` is called once by the composition root or the
+CLI. A bad value raises `ConfigError` naming the environment variable, never a pydantic dump.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+EmbedderName = Literal["local", "openai"]
+
+
+def _env(name: str) -> Any:
+    """Bind a field to exactly one environment variable (case-insensitive) or its field name."""
+    return AliasChoices(name)
+
+
+class _Group(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", populate_by_name=True, frozen=True
+    )
+
+
+class CoreSettings(_Group):
+    knowledge_dir: Path = Field(Path("knowledge"), validation_alias=_env("ADVISOR_KNOWLEDGE_DIR"))
+    data_dir: Path = Field(Path(".data"), validation_alias=_env("ADVISOR_DATA_DIR"))
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING", validation_alias=_env("ADVISOR_LOG_LEVEL")
+    )
+    log_json: bool = Field(False, validation_alias=_env("ADVISOR_LOG_JSON"))
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class RetrievalSettings(_Group):
+    collection: str = Field(
+        "advisor", pattern=r"^[a-zA-Z0-9_-]{1,64}$", validation_alias=_env("ADVISOR_COLLECTION")
+    )
+    top_k: int = Field(5, ge=1, le=20, validation_alias=_env("ADVISOR_TOP_K"))
+    # Cosine similarity of the best dense hit below which we say the guidance does not cover the
+    # question. Calibrated on knowledge/questions.yaml (see README, "Answer quality").
+    min_score: float = Field(0.30, ge=0.0, le=1.0, validation_alias=_env("ADVISOR_MIN_SCORE"))
+    chunk_chars: int = Field(1200, ge=200, le=8000, validation_alias=_env("ADVISOR_CHUNK_CHARS"))
+    max_file_bytes: int = Field(
+        5_000_000, ge=1_000, validation_alias=_env("ADVISOR_MAX_FILE_BYTES")
+    )
+    max_question_chars: int = Field(
+        2000, ge=50, le=20_000, validation_alias=_env("ADVISOR_MAX_QUESTION_CHARS")
+    )
+
+
+class QdrantSettings(_Group):
+    url: str | None = Field(None, validation_alias=_env("QDRANT_URL"))
+    api_key: SecretStr | None = Field(None, validation_alias=_env("QDRANT_API_KEY"))
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+
+class RedisSettings(_Group):
+    url: str | None = Field(None, validation_alias=_env("REDIS_URL"))
+    memory_ttl_seconds: int = Field(
+        7 * 24 * 3600, ge=60, validation_alias=_env("ADVISOR_MEMORY_TTL_SECONDS")
+    )
+    memory_max_turns: int = Field(
+        12, ge=2, le=200, validation_alias=_env("ADVISOR_MEMORY_MAX_TURNS")
+    )
+    memory_max_tokens: int = Field(
+        3000, ge=200, le=100_000, validation_alias=_env("ADVISOR_MEMORY_MAX_TOKENS")
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+
+class LLMSettings(_Group):
+    api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    chat_model: str = Field(
+        "gpt-4o-mini", min_length=1, validation_alias=_env("ADVISOR_CHAT_MODEL")
+    )
+    timeout_seconds: float = Field(30.0, gt=0, le=600, validation_alias=_env("ADVISOR_LLM_TIMEOUT"))
+    max_retries: int = Field(2, ge=0, le=10, validation_alias=_env("ADVISOR_LLM_MAX_RETRIES"))
+    temperature: float = Field(0.2, ge=0, le=2, validation_alias=_env("ADVISOR_LLM_TEMPERATURE"))
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @property
+    def enabled(self) -> bool:
+        return self.api_key is not None and bool(self.api_key.get_secret_value())
+
+
+class EmbeddingSettings(_Group):
+    # Unset means: `openai` when OPENAI_API_KEY is set, otherwise `local`.
+    provider: EmbedderName | None = Field(None, validation_alias=_env("ADVISOR_EMBEDDER"))
+    openai_model: str = Field(
+        "text-embedding-3-small", min_length=1, validation_alias=_env("ADVISOR_EMBED_MODEL")
+    )
+    # Defaults to OPENAI_BASE_URL; set when embeddings come from a different server.
+    base_url: str | None = Field(None, validation_alias=_env("ADVISOR_EMBED_BASE_URL"))
+    batch_size: int = Field(64, ge=1, le=2048, validation_alias=_env("ADVISOR_EMBED_BATCH_SIZE"))
+
+
+class SlackSettings(_Group):
+    bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
+    api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
+    host: str = Field("0.0.0.0", validation_alias=_env("ADVISOR_HOST"))
+    port: int = Field(3000, ge=1, le=65535, validation_alias=_env("ADVISOR_PORT"))
+
+    @field_validator("api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value if value.endswith("/") else value + "/"
+
+    @property
+    def configured(self) -> bool:
+        return self.bot_token is not None
+
+
+class Settings:
+    """All groups together. Built by `load_settings`; plain attribute access afterwards."""
+
+    def __init__(
+        self,
+        core: CoreSettings,
+        retrieval: RetrievalSettings,
+        qdrant: QdrantSettings,
+        redis: RedisSettings,
+        llm: LLMSettings,
+        embedding: EmbeddingSettings,
+        slack: SlackSettings,
+    ) -> None:
+        self.core = core
+        self.retrieval = retrieval
+        self.qdrant = qdrant
+        self.redis = redis
+        self.llm = llm
+        self.embedding = embedding
+        self.slack = slack
+
+    @property
+    def embedder(self) -> EmbedderName:
+        if self.embedding.provider is not None:
+            return self.embedding.provider
+        return "openai" if self.llm.enabled else "local"
+
+    def groups(self) -> dict[str, _Group]:
+        return {
+            "core": self.core,
+            "retrieval": self.retrieval,
+            "qdrant": self.qdrant,
+            "redis": self.redis,
+            "llm": self.llm,
+            "embedding": self.embedding,
+            "slack": self.slack,
+        }
+
+    def describe(self) -> list[tuple[str, str, str]]:
+        """(group, ENV_NAME, value) for every setting, secrets redacted."""
+        rows: list[tuple[str, str, str]] = []
+        for group_name, group in self.groups().items():
+            for field_name, info in type(group).model_fields.items():
+                value = getattr(group, field_name)
+                rows.append((group_name, env_name(info, field_name), _redact(value)))
+        rows.append(("embedding", "(effective embedder)", self.embedder))
+        return rows
+
+
+_GROUP_TYPES: dict[str, type[_Group]] = {
+    "core": CoreSettings,
+    "retrieval": RetrievalSettings,
+    "qdrant": QdrantSettings,
+    "redis": RedisSettings,
+    "llm": LLMSettings,
+    "embedding": EmbeddingSettings,
+    "slack": SlackSettings,
+}
+
+
+def env_name(info: FieldInfo, field_name: str) -> str:
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return field_name.upper()
+
+
+def _redact(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return "********" if value.get_secret_value() else "(empty)"
+    if value is None:
+        return "(unset)"
+    return str(value)
+
+
+def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
+    """Read every group from the environment and `env_file` (if it exists).
+
+    `overrides` maps group name to a dict of field values, for tests and CLI flags.
+    """
+    env_path = Path(env_file) if env_file else None
+    use_file = env_path if env_path is not None and env_path.is_file() else None
+    built: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, group_type in _GROUP_TYPES.items():
+        try:
+            built[name] = group_type(_env_file=use_file, **overrides.get(name, {}))
+        except ValidationError as exc:
+            problems.extend(_explain(group_type, exc))
+    if problems:
+        raise ConfigError("Invalid setting: " + "; ".join(problems))
+    return Settings(**built)
+
+
+def _explain(group_type: type[_Group], exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors():
+        field_name = str(error["loc"][0]) if error["loc"] else ""
+        info = group_type.model_fields.get(field_name)
+        name = env_name(info, field_name) if info else field_name.upper()
+        if not info:
+            # With AliasChoices pydantic reports the alias itself.
+            name = field_name
+        raw = os.environ.get(name)
+        secret = any(word in name for word in ("KEY", "SECRET", "TOKEN"))
+        shown = "" if raw is None or secret else f" (got {raw!r})"
+        problems.append(f"{name}: {error['msg']}{shown}")
+    return problems
