@@ -1,0 +1,147 @@
+"""Answers and the feedback on them, in Redis.
+
+Each answer shown in Slack gets a short id that travels in the feedback buttons' value; the answer
+record (question, answer, citations, index version) lives under that id so a click can be joined
+to what was actually shown. Feedback is one record per (answer, user) — a second click replaces
+the first — plus a capped "recent" list of those record ids for `advisor feedback`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.asyncio import Redis
+
+from bot.models import AnswerMode, Citation
+
+Rating = Literal["helpful", "not_helpful"]
+
+_PREFIX = "advisor:feedback"
+_ANSWER_PREFIX = "advisor:answer"
+_RECENT = f"{_PREFIX}:recent"
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AnswerRecord(_Record):
+    answer_id: str = Field(pattern=r"^[a-f0-9]{6,32}$")
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    user_id: str
+    question: str
+    answer: str
+    mode: AnswerMode
+    citations: tuple[Citation, ...] = ()
+    index_version: str | None = None
+    created_at: float = Field(default_factory=time.time)
+
+
+class FeedbackRecord(_Record):
+    answer_id: str
+    user_id: str
+    rating: Rating
+    reason: str | None = Field(None, max_length=2000)
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    question: str
+    answer: str
+    citations: tuple[Citation, ...] = ()
+    index_version: str | None = None
+    created_at: float = Field(default_factory=time.time)
+
+    @property
+    def feedback_id(self) -> str:
+        return f"{self.answer_id}:{self.user_id}"
+
+
+def new_answer_id() -> str:
+    """Short enough for a button value, random enough not to collide within the answer TTL."""
+    return secrets.token_hex(6)
+
+
+class FeedbackStore:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        max_recent: int = 1000,
+        answer_ttl_seconds: int = 90 * 24 * 3600,
+        feedback_ttl_seconds: int = 365 * 24 * 3600,
+    ) -> None:
+        self._redis = redis
+        self._max_recent = max_recent
+        self._answer_ttl = answer_ttl_seconds
+        self._feedback_ttl = feedback_ttl_seconds
+
+    async def save_answer(self, record: AnswerRecord) -> None:
+        await self._redis.set(
+            f"{_ANSWER_PREFIX}:{record.answer_id}", record.model_dump_json(), ex=self._answer_ttl
+        )
+
+    async def get_answer(self, answer_id: str) -> AnswerRecord | None:
+        raw = await self._redis.get(f"{_ANSWER_PREFIX}:{answer_id}")
+        return _load(AnswerRecord, raw)
+
+    async def record(
+        self, answer: AnswerRecord, *, user_id: str, rating: Rating, reason: str | None = None
+    ) -> FeedbackRecord:
+        """Store (or replace) this user's feedback on this answer and move it to the front."""
+        feedback = FeedbackRecord(
+            answer_id=answer.answer_id,
+            user_id=user_id,
+            rating=rating,
+            reason=(reason or "").strip()[:2000] or None,
+            team_id=answer.team_id,
+            channel_id=answer.channel_id,
+            thread_ts=answer.thread_ts,
+            question=answer.question,
+            answer=answer.answer,
+            citations=answer.citations,
+            index_version=answer.index_version,
+        )
+        feedback_id = feedback.feedback_id
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(f"{_PREFIX}:item:{feedback_id}", feedback.model_dump_json())
+            pipe.expire(f"{_PREFIX}:item:{feedback_id}", self._feedback_ttl)
+            pipe.lrem(_RECENT, 0, feedback_id)
+            pipe.lpush(_RECENT, feedback_id)
+            pipe.ltrim(_RECENT, 0, self._max_recent - 1)
+            await pipe.execute()
+        return feedback
+
+    async def get(self, answer_id: str, user_id: str) -> FeedbackRecord | None:
+        return _load(FeedbackRecord, await self._redis.get(f"{_PREFIX}:item:{answer_id}:{user_id}"))
+
+    async def recent(self, limit: int = 20) -> list[FeedbackRecord]:
+        """Newest first. Records that expired or no longer validate are skipped, not fatal."""
+        if limit <= 0:
+            return []
+        ids = await self._redis.lrange(_RECENT, 0, limit - 1)
+        if not ids:
+            return []
+        keys = [f"{_PREFIX}:item:{_text(feedback_id)}" for feedback_id in ids]
+        raws = await self._redis.mget(keys)
+        records = [_load(FeedbackRecord, raw) for raw in raws]
+        return [record for record in records if record is not None]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _load(model: type[_M], raw: bytes | str | None) -> _M | None:
+    if raw is None:
+        return None
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError:
+        return None

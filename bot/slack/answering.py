@@ -1,0 +1,139 @@
+"""Answer one incoming message: indicator, streamed text, footer, answer record, thread memory."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.memory.conversation import conversation_key
+from bot.memory.feedback import AnswerRecord, new_answer_id
+from bot.models import DeltaEvent, DoneEvent, Question, StatusEvent
+from bot.slack.blocks import answer_footer
+from bot.slack.guard import Where, listener_guard
+from bot.slack.indicator import Indicator
+from bot.slack.parsing import IncomingMessage
+from bot.slack.parts import Target
+from bot.slack.services import SlackServices
+from bot.slack.threads import mark_thread
+from bot.slack.writer import AnswerWriter
+
+logger = logging.getLogger(__name__)
+
+EMPTY_ANSWER = "I could not put an answer together for that. Could you rephrase the question?"
+
+
+async def answer_message(
+    client: AsyncWebClient, services: SlackServices, message: IncomingMessage
+) -> None:
+    """Everything after the ack. The guard reports failures; the indicator is always cleared."""
+    thread_ts = message.reply_thread_ts
+    where = Where(
+        listener="answer",
+        team_id=message.team_id,
+        channel_id=message.channel_id,
+        thread_ts=thread_ts,
+        user_id=message.user_id,
+    )
+    indicator = Indicator(
+        client,
+        channel_id=message.channel_id,
+        thread_ts=thread_ts,
+        message_ts=message.ts,
+        use_status=message.is_dm,
+        reaction=services.behaviour.reaction,
+    )
+    async with listener_guard(client, where):
+        try:
+            await indicator.start()
+            # Mark first: a follow-up sent while this answer streams is still ours to answer.
+            if not message.is_dm:
+                await mark_thread(
+                    services.redis,
+                    message.team_id,
+                    message.channel_id,
+                    thread_ts,
+                    services.behaviour.thread_ttl_seconds,
+                )
+            await _stream_answer(client, services, message, thread_ts, indicator)
+        finally:
+            await indicator.clear()
+
+
+async def _stream_answer(
+    client: AsyncWebClient,
+    services: SlackServices,
+    message: IncomingMessage,
+    thread_ts: str,
+    indicator: Indicator,
+) -> None:
+    question = Question(
+        text=message.text,
+        conversation_key=conversation_key(message.team_id, message.channel_id, thread_ts),
+    )
+    target = Target(
+        client,
+        channel_id=message.channel_id,
+        thread_ts=thread_ts,
+        team_id=message.team_id,
+        user_id=message.user_id,
+    )
+    writer = AnswerWriter(target)
+    try:
+        done = await _relay(services, question, writer, indicator)
+    except BaseException:
+        # Leave no stream hanging open under the apology the guard is about to post.
+        await writer.abort()
+        raise
+    if not writer.written.strip():
+        # Some answers (no match, extractive) may arrive only in the DoneEvent.
+        await writer.append(done.answer.strip() or EMPTY_ANSWER)
+    answer_id = await _save_answer(services, message, thread_ts, done)
+    footer = answer_footer(
+        done.citations,
+        done.notes,
+        answer_id,
+        checklist=services.start_checklist is not None,
+    )
+    await writer.finish(footer)
+
+
+async def _relay(
+    services: SlackServices, question: Question, writer: AnswerWriter, indicator: Indicator
+) -> DoneEvent:
+    done: DoneEvent | None = None
+    async for event in services.responder.respond(question):
+        if isinstance(event, StatusEvent):
+            await indicator.update(event.message)
+        elif isinstance(event, DeltaEvent):
+            await writer.append(event.text)
+        elif isinstance(event, DoneEvent):
+            done = event
+    if done is None:
+        raise RuntimeError("responder finished without a DoneEvent")
+    return done
+
+
+async def _save_answer(
+    services: SlackServices, message: IncomingMessage, thread_ts: str, done: DoneEvent
+) -> str | None:
+    """Store what was shown so feedback can refer to it; without it, offer no feedback buttons."""
+    answer_id = new_answer_id()
+    record = AnswerRecord(
+        answer_id=answer_id,
+        team_id=message.team_id,
+        channel_id=message.channel_id,
+        thread_ts=thread_ts,
+        user_id=message.user_id,
+        question=message.text,
+        answer=done.answer,
+        mode=done.mode,
+        citations=done.citations,
+        index_version=done.index_version,
+    )
+    try:
+        await services.feedback.save_answer(record)
+    except Exception:
+        logger.warning("Answer record not saved; no feedback buttons", exc_info=True)
+        return None
+    return answer_id

@@ -1,0 +1,37 @@
+"""build_app: the Bolt AsyncApp with every listener registered."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.config import SlackSettings
+from bot.errors import ConfigError
+from bot.slack.clients import build_web_client
+from bot.slack.listeners import checklist, commands, feedback, home, messages
+from bot.slack.services import SlackServices
+
+logger = logging.getLogger(__name__)
+
+
+def build_app(settings: SlackSettings, services: SlackServices) -> AsyncApp:
+    if settings.bot_token is None or not settings.bot_token.get_secret_value():
+        raise ConfigError("SLACK_BOT_TOKEN is required to run the Slack bot")
+    token = settings.bot_token.get_secret_value()
+    signing_secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+    if settings.app_token is None and not signing_secret:
+        raise ConfigError("SLACK_SIGNING_SECRET is required in HTTP mode (no SLACK_APP_TOKEN set)")
+    app = AsyncApp(
+        # The token travels in `client`; Bolt warns when both are given.
+        # Socket Mode requests are not signed; Bolt skips verification for them by itself.
+        signing_secret=signing_secret or "",
+        client=build_web_client(settings, token),
+        request_verification_enabled=True,
+        # Ack first, answer afterwards: answers take longer than Slack's 3-second limit.
+        process_before_response=False,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    for module in (messages, home, feedback, checklist, commands):
+        module.register(app, services)
+    return app

@@ -1,0 +1,102 @@
+"""The agent Messages tab: a one-time welcome with suggested prompts, and prompts per thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.memory.dedupe import first_delivery
+from bot.slack.answering import answer_message
+from bot.slack.blocks import Block
+from bot.slack.guard import Where, listener_guard
+from bot.slack.mrkdwn import escape
+from bot.slack.parsing import IncomingMessage
+from bot.slack.prompts import SUGGESTED_PROMPTS
+from bot.slack.services import SlackServices
+
+logger = logging.getLogger(__name__)
+
+SUGGESTED_PROMPT_ACTION = "suggested_prompt"
+WELCOME_TEXT = (
+    "Hi! I help decide whether to *prompt*, use *RAG*, or *fine-tune*, citing our guidance. "
+    "Ask me anything here, or pick one of these:"
+)
+_WELCOME_TTL_SECONDS = 365 * 24 * 3600
+
+
+def welcome_blocks() -> list[Block]:
+    buttons: list[Block] = [
+        {
+            "type": "button",
+            "action_id": f"{SUGGESTED_PROMPT_ACTION}:{index}",
+            "value": message,
+            "text": {"type": "plain_text", "text": title},
+        }
+        for index, (title, message) in enumerate(SUGGESTED_PROMPTS)
+    ]
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": WELCOME_TEXT}},
+        {"type": "actions", "block_id": "suggested_prompts", "elements": buttons},
+    ]
+
+
+def register(app: AsyncApp, services: SlackServices) -> None:
+    @app.event("app_home_opened")
+    async def on_home_opened(
+        event: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        if event.get("tab") != "messages":
+            return
+        user_id, channel_id = event.get("user"), event.get("channel")
+        if not user_id or not channel_id:
+            return
+        async with listener_guard(client, Where("app_home_opened", context.team_id, None)):
+            key = f"welcome:{context.team_id}:{user_id}"
+            if await first_delivery(services.redis, key, _WELCOME_TTL_SECONDS):
+                await client.chat_postMessage(
+                    channel=channel_id, text=WELCOME_TEXT, blocks=welcome_blocks()
+                )
+
+    @app.event("assistant_thread_started")
+    async def on_thread_started(event: dict[str, Any], client: AsyncWebClient) -> None:
+        thread = event.get("assistant_thread") or {}
+        channel_id, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
+        if not channel_id or not thread_ts:
+            return
+        async with listener_guard(client, Where("assistant_thread_started", None, channel_id)):
+            await client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                prompts=[{"title": t, "message": m} for t, m in SUGGESTED_PROMPTS],
+            )
+
+    @app.action(re.compile(rf"^{SUGGESTED_PROMPT_ACTION}:\d+$"))
+    async def on_prompt_clicked(
+        ack: Any, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        channel_id = (body.get("channel") or {}).get("id")
+        user_id = (body.get("user") or {}).get("id")
+        text = ((body.get("actions") or [{}])[0]).get("value") or ""
+        team_id = context.team_id or (body.get("team") or {}).get("id")
+        if not channel_id or not user_id or not text or not team_id:
+            return
+        where = Where("suggested_prompt", context.team_id, channel_id, None, user_id)
+        async with listener_guard(client, where):
+            # The question becomes its own message so the answer gets its own thread (and memory).
+            posted = await client.chat_postMessage(
+                channel=channel_id, text=f"<@{user_id}> asked: _{escape(text)}_"
+            )
+            message = IncomingMessage(
+                team_id=team_id,
+                channel_id=channel_id,
+                user_id=user_id,
+                text=text,
+                ts=str(posted["ts"]),
+                is_dm=True,
+            )
+            await answer_message(client, services, message)

@@ -1,0 +1,128 @@
+"""Failures, neutralised mentions, long answers, and the streaming fallback."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.slack.blocks import MARKDOWN_TOTAL_LIMIT, MAX_BLOCKS, SECTION_TEXT_LIMIT
+from tests.slack.conftest import MakeHarness, message_event
+from tests.slack.scripted import ScriptedResponder
+from tests.support.slack_api import BOT_USER_ID
+
+
+def mention(text: str) -> dict[str, object]:
+    return message_event(f"<@{BOT_USER_ID}> {text}", kind="app_mention")
+
+
+async def test_responder_failure_clears_reaction_and_posts_error_id(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(ScriptedResponder(fail_after_deltas=7))
+    event = mention("Should we fine-tune?")
+    await harness.post_event(event)
+    posted = await harness.api.wait_for("chat.postMessage")
+    await harness.api.settle()
+    apology = posted[-1].params
+    assert apology["thread_ts"] == event["ts"]
+    assert re.search(r"error id `[0-9a-f]{8}`", apology["text"])
+    everything = json.dumps([c.params for c in harness.api.calls])
+    assert "hunter2" not in everything
+    assert "secret internal" not in everything
+    assert len(harness.api.calls_to("reactions.remove")) == 1
+    # The partial stream was closed rather than left spinning.
+    assert len(harness.api.calls_to("chat.stopStream")) == 1
+
+
+async def test_failure_before_any_text_in_dm_clears_status(make_harness: MakeHarness) -> None:
+    harness = await make_harness(ScriptedResponder(fail_after_deltas=0))
+    await harness.post_event(message_event("q?", channel="D0DM", channel_type="im"))
+    await harness.api.wait_for("chat.postMessage")
+    await harness.api.settle()
+    assert harness.api.calls_to("assistant.threads.setStatus")[-1].params["status"] == ""
+    assert harness.api.calls_to("chat.startStream") == []
+
+
+async def test_broadcast_mentions_from_the_model_are_neutralised(
+    make_harness: MakeHarness,
+) -> None:
+    answer = "Hey <!channel> and <!here|here> and <!subteam^S123|@ml-team>, also @everyone: done."
+    harness = await make_harness(ScriptedResponder(answer=answer, piece_chars=5))
+    await harness.post_event(mention("ping everyone"))
+    await harness.api.wait_for("chat.stopStream")
+    streamed = "".join(
+        chunk["text"] for call in harness.api.calls for chunk in call.params.get("chunks", [])
+    )
+    assert "<!" not in streamed
+    assert not re.search(r"(?<![\w@])@(channel|here|everyone)\b", streamed)
+    assert "ml-team" in streamed
+
+
+async def test_streaming_unavailable_falls_back_to_post_and_update(
+    make_harness: MakeHarness,
+) -> None:
+    answer = "Use **RAG** for <!here> facts.\n\nSee [docs](https://example.com/x)."
+    harness = await make_harness(ScriptedResponder(answer=answer))
+    harness.api.fail("chat.startStream", "unknown_method")
+    event = mention("rag?")
+    await harness.post_event(event)
+    await harness.api.wait_for("chat.update")
+    await harness.api.settle()
+    post = harness.api.calls_to("chat.postMessage")[0].params
+    assert post["thread_ts"] == event["ts"]
+    final = harness.api.calls_to("chat.update")[-1].params
+    text = json.dumps(final["blocks"], ensure_ascii=False)
+    assert "*RAG*" in text
+    assert "<https://example.com/x|docs>" in text
+    assert "<!here>" not in text
+    assert any(b["type"] == "actions" for b in final["blocks"])
+    assert len(harness.api.calls_to("reactions.remove")) == 1
+
+
+def _paragraphs(count: int) -> str:
+    sentence = "Fine-tuning pays off when the format must never drift and prompts are maxed out. "
+    return "\n\n".join(f"Paragraph {i}. " + sentence * 6 for i in range(count))
+
+
+async def test_very_long_streamed_answer_is_split_cleanly(make_harness: MakeHarness) -> None:
+    answer = _paragraphs(80)  # ~40,000 characters
+    harness = await make_harness(ScriptedResponder(answer=answer, piece_chars=400))
+    await harness.post_event(mention("tell me everything"))
+    await harness.api.settle(quiet=0.3)
+    stops = harness.api.calls_to("chat.stopStream")
+    starts = harness.api.calls_to("chat.startStream")
+    assert len(stops) == len(starts) >= 4
+    messages: dict[str, str] = {}
+    ts_of = iter(range(len(starts)))
+    for call in harness.api.calls:
+        if call.method == "chat.startStream":
+            current = str(next(ts_of))
+            messages[current] = ""
+        for chunk in call.params.get("chunks", []):
+            messages[current] += chunk["text"]
+    for text in messages.values():
+        assert len(text) <= MARKDOWN_TOTAL_LIMIT
+        assert text.rstrip().endswith(".")  # cut at a paragraph/sentence, never mid-word
+    assert "".join(messages.values()).replace("\n", "").replace(" ", "") == answer.replace(
+        "\n", ""
+    ).replace(" ", "")
+    # Only the last message carries the buttons.
+    assert [bool(s.params.get("blocks")) for s in stops] == [False] * (len(stops) - 1) + [True]
+
+
+async def test_very_long_answer_fits_limits_in_the_fallback_too(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(ScriptedResponder(answer=_paragraphs(60), piece_chars=800))
+    harness.api.fail("chat.startStream", "unknown_method", times=10)
+    await harness.post_event(mention("everything, no streaming"))
+    await harness.api.settle(quiet=0.3)
+    finals = [c for c in harness.api.calls_to("chat.update") if "blocks" in c.params]
+    assert len(finals) >= 3
+    for call in finals:
+        blocks = call.params["blocks"]
+        assert len(blocks) <= MAX_BLOCKS
+        for block in blocks:
+            if block["type"] == "section":
+                assert len(block["text"]["text"]) <= SECTION_TEXT_LIMIT
+        assert sum(len(b.get("text", {}).get("text", "")) for b in blocks) <= MARKDOWN_TOTAL_LIMIT
