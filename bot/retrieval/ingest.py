@@ -1,0 +1,283 @@
+"""Read the knowledge folder into cleaned Documents; every unusable file becomes a SkippedFile."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bot.errors import UnreadableFileError, UserFacingError
+from bot.models import Document, Frozen
+from bot.retrieval.chunking import chunk_document
+from bot.retrieval.clean import html_to_markdown, repair_text, strip_boilerplate_lines
+from bot.retrieval.frontmatter import split_front_matter
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+RESERVED_FILES = frozenset({"checklist.yaml", "questions.yaml"})
+
+# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_MAX_NON_TEXT = 0.05  # share of control/unassigned characters above which a file is not text
+_H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_SETEXT_H1 = re.compile(r"^ {0,3}={3,}[ \t]*$")
+_FENCE = re.compile(r"^ {0,3}(```|~~~)")
+_NOT_A_TITLE = re.compile(r"^\s*([-*+>|#•]|\d+[.)]\s)|[.,;:!]$")
+
+
+class SkippedFile(Frozen):
+    source: str
+    reason: str
+
+
+class ScanResult(Frozen):
+    documents: tuple[Document, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def _looks_like_text(text: str) -> bool:
+    odd = sum(
+        1 for ch in text if ch not in "\n\r\t\f" and unicodedata.category(ch) in ("Cc", "Co", "Cn")
+    )
+    return odd <= len(text) * _MAX_NON_TEXT
+
+
+def _decode(data: bytes) -> str:
+    """Bytes to text: BOM-marked Unicode, UTF-8, then Windows-1252/Latin-1 if that reads as text."""
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(codec)
+            except UnicodeDecodeError as exc:
+                label = codec.removesuffix("-sig").upper()
+                reason = f"not valid {label} text despite its byte order mark"
+                raise UnreadableFileError(reason) from exc
+            break
+    else:
+        if b"\x00" in data:
+            raise UnreadableFileError("binary file (contains NUL bytes)")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Mixed files (mostly UTF-8, a few stray bytes) come out as mojibake here, which
+            # repair_text's ftfy pass turns back into the intended characters.
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError:
+                text = data.decode("latin-1")
+    if not _looks_like_text(text):
+        raise UnreadableFileError("binary or undecodable file (not UTF-8, UTF-16 or Latin-1 text)")
+    return text
+
+
+def _pdf(data: bytes) -> tuple[str | None, str]:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableFileError("PDF is password-protected")
+        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
+        title = reader.metadata.title if reader.metadata is not None else None
+    except UnreadableFileError:
+        raise
+    # pypdf raises many exception types for damaged files; any of them means "cannot read".
+    except Exception as exc:
+        raise UnreadableFileError(
+            "PDF could not be read (damaged, encrypted or not a PDF)"
+        ) from exc
+    # Producers put file names such as "Microsoft Word - draft.docx" in the title field.
+    usable = isinstance(title, str) and title.strip() and not re.search(r"\.\w{2,4}$", title)
+    return (title.strip() if usable and isinstance(title, str) else None), text
+
+
+def _first_h1(text: str) -> str | None:
+    """The first level-1 heading, ATX (`# Title`) or setext (`Title` over `====`)."""
+    in_fence = False
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        heading = None
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        elif in_fence:
+            continue
+        elif match := _H1.match(line):
+            heading = match.group(1)
+        elif i + 1 < len(lines) and line.strip() and _SETEXT_H1.match(lines[i + 1]):
+            heading = line
+        if heading and (title := re.sub(r"[*`]+", "", heading).strip()):
+            return title
+    return None
+
+
+def _mark_title_line(text: str, title: str | None) -> str:
+    """Scraped .txt pages open with their title on a line of its own: make it the document's H1."""
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None or first == len(lines) - 1:
+        return text
+    line = lines[first].strip()
+    if len(line) > 150 or _NOT_A_TITLE.search(line) or (title and line != title):
+        return text
+    lines[first] = "# " + line
+    return "\n".join(lines)
+
+
+def _humanise(stem: str) -> str:
+    words = re.sub(r"[\s_-]+", " ", stem).strip() or stem
+    return words[:1].upper() + words[1:]
+
+
+def _text_value(value: object) -> str | None:
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return str(value).strip() or None
+    return None
+
+
+def _string_list(value: object, split_commas: bool) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items: list[object] = list(value.split(",")) if split_commas else [value]
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        return ()
+    texts = (_text_value(item) for item in items)
+    return tuple(dict.fromkeys(text for text in texts if text))
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    data = b""
+    try:
+        size = path.stat().st_size
+        if size <= max_bytes:
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)  # the file may have grown since stat()
+            size = len(data)
+    except OSError as exc:
+        raise UnreadableFileError(
+            f"cannot read file: {exc.strerror or type(exc).__name__}"
+        ) from exc
+    if size > max_bytes:
+        raise UnreadableFileError(f"file is too large ({_size(size, max_bytes)})")
+    if not data.strip():
+        raise UnreadableFileError("empty file" if not data else "empty file (only whitespace)")
+    return data
+
+
+def _size(size: int, limit: int) -> str:
+    mb = f"{size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB"
+    exact = f"{size:,} bytes; the limit is {limit:,} bytes"
+    return exact if f"{size / 1e6:.1f}" == f"{limit / 1e6:.1f}" else mb
+
+
+def read_document(path: Path, root: Path, max_bytes: int) -> Document:
+    """One knowledge file as a cleaned Document; raises UnreadableFileError with a short reason."""
+    if not path.resolve().is_relative_to(root.resolve()):
+        raise UnreadableFileError("symlink points outside the knowledge folder")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFileError(f"unsupported file type {suffix or '(no extension)'}")
+    data = _read_bytes(path, max_bytes)
+    meta: dict[str, object] = {}
+    found_title: str | None = None
+    if suffix == ".pdf":
+        found_title, raw = _pdf(data)
+        body = repair_text(raw)
+        empty_reason = "PDF has no extractable text (scanned images?)"
+    elif suffix in (".html", ".htm"):
+        found_title, raw = html_to_markdown(_decode(data))
+        body = repair_text(raw)
+        empty_reason = "HTML page has no main text"
+    else:
+        meta, body = split_front_matter(repair_text(_decode(data)))
+        empty_reason = "no text left after removing front matter and boilerplate"
+    body = strip_boilerplate_lines(body)
+    meta_title = _text_value(meta.get("title"))
+    if suffix == ".txt":
+        body = _mark_title_line(body, meta_title)
+    if not body.strip():
+        raise UnreadableFileError(empty_reason)
+    title = meta_title or _first_h1(body) or found_title or _humanise(path.stem)
+    doc = Document(
+        source=path.relative_to(root).as_posix(),
+        title=title,
+        text=body,
+        url=_text_value(meta.get("url")),
+        tags=_string_list(meta.get("tags"), split_commas=True),
+        sources=_string_list(meta.get("sources"), split_commas=False),
+    )
+    # Headings and rules alone give nothing to retrieve; say so now rather than index nothing.
+    if not chunk_document(doc):
+        raise UnreadableFileError("no text besides headings")
+    return doc
+
+
+def _walk(directory: Path, root: Path, real_root: Path) -> Iterator[Path | SkippedFile]:
+    """Candidate files in sorted order; hidden and reserved files are passed over silently."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError as exc:
+        source = directory.relative_to(root).as_posix()
+        yield SkippedFile(source=source, reason=f"cannot read folder: {exc.strerror}")
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        source = path.relative_to(root).as_posix()
+        if entry.name.startswith(".") or entry.name in RESERVED_FILES:
+            continue
+        if entry.is_symlink():
+            if not path.resolve().is_relative_to(real_root):
+                yield SkippedFile(
+                    source=source, reason="symlink points outside the knowledge folder"
+                )
+                continue
+            if path.is_dir():  # following links inside the tree would index files twice or loop
+                yield SkippedFile(source=source, reason="symlinked folder not followed")
+                continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(path, root, real_root)
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            reason = f"unsupported file type {path.suffix.lower() or '(no extension)'}"
+            yield SkippedFile(source=source, reason=reason)
+        elif (
+            not entry.is_file()
+        ):  # a FIFO would block the read forever; a dangling link has no file
+            yield SkippedFile(source=source, reason="not a regular file (or a broken symlink)")
+        else:
+            yield path
+
+
+def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
+    """Every supported file under root as a Document, or as a SkippedFile saying why not."""
+    if not root.exists():
+        raise UserFacingError(f"The knowledge folder {root} does not exist.")
+    if not root.is_dir():
+        raise UserFacingError(f"The knowledge folder {root} is not a folder.")
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for item in _walk(root, root, root.resolve()):
+        if isinstance(item, SkippedFile):
+            skipped.append(item)
+            continue
+        source = item.relative_to(root).as_posix()
+        try:
+            documents.append(read_document(item, root, max_bytes))
+        except UnreadableFileError as exc:
+            skipped.append(SkippedFile(source=source, reason=exc.reason))
+        # One odd file must not stop a reindex of the whole folder.
+        except Exception:
+            logger.exception("unexpected error while reading %s", source)
+            skipped.append(SkippedFile(source=source, reason="unexpected error while reading"))
+    return ScanResult(documents=tuple(documents), skipped=tuple(skipped))
