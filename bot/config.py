@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
@@ -51,7 +51,7 @@ class RetrievalSettings(_Group):
     top_k: int = Field(5, ge=1, le=20, validation_alias=_env("ADVISOR_TOP_K"))
     # Cosine similarity of the best dense hit below which we say the guidance does not cover the
     # question. Calibrated on knowledge/questions.yaml (see README, "Answer quality").
-    min_score: float = Field(0.30, ge=0.0, le=1.0, validation_alias=_env("ADVISOR_MIN_SCORE"))
+    min_score: float = Field(0.22, ge=0.0, le=1.0, validation_alias=_env("ADVISOR_MIN_SCORE"))
     chunk_chars: int = Field(1200, ge=200, le=8000, validation_alias=_env("ADVISOR_CHUNK_CHARS"))
     max_file_bytes: int = Field(
         5_000_000, ge=1_000, validation_alias=_env("ADVISOR_MAX_FILE_BYTES")
@@ -83,6 +83,9 @@ class RedisSettings(_Group):
     )
     memory_max_tokens: int = Field(
         3000, ge=200, le=100_000, validation_alias=_env("ADVISOR_MEMORY_MAX_TOKENS")
+    )
+    checklist_ttl_days: int = Field(
+        14, ge=1, le=365, validation_alias=_env("ADVISOR_CHECKLIST_TTL_DAYS")
     )
 
     @field_validator("url")
@@ -146,6 +149,40 @@ class SlackSettings(_Group):
         return self.bot_token is not None
 
 
+class SlackBehaviour(_Group):
+    """Channel noise settings.
+
+    Mention-only is the default everywhere: a channel message is answered only when it mentions
+    the bot or sits in a thread the bot already answered. Channels in `channel_allowlist` are
+    "ask here" channels where every new top-level message is answered without a mention.
+    """
+
+    channel_allowlist: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("ADVISOR_SLACK_CHANNEL_ALLOWLIST")
+    )
+    ignore_bots: bool = Field(True, validation_alias=_env("ADVISOR_SLACK_IGNORE_BOTS"))
+    thread_ttl_seconds: int = Field(
+        7 * 24 * 3600, ge=60, validation_alias=_env("ADVISOR_SLACK_THREAD_TTL_SECONDS")
+    )
+    dedupe_ttl_seconds: int = Field(
+        3600, ge=60, validation_alias=_env("ADVISOR_SLACK_DEDUPE_TTL_SECONDS")
+    )
+    reaction: str = Field("hourglass_flowing_sand", validation_alias=_env("ADVISOR_SLACK_REACTION"))
+
+    @field_validator("channel_allowlist", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        # Env values arrive as "C1,C2"; Python callers may pass any iterable of ids.
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("reaction")
+    @classmethod
+    def _bare_name(cls, value: str) -> str:
+        return value.strip().strip(":") or "hourglass_flowing_sand"
+
+
 class Settings:
     """All groups together. Built by `load_settings`; plain attribute access afterwards."""
 
@@ -158,6 +195,7 @@ class Settings:
         llm: LLMSettings,
         embedding: EmbeddingSettings,
         slack: SlackSettings,
+        slack_behaviour: SlackBehaviour,
     ) -> None:
         self.core = core
         self.retrieval = retrieval
@@ -166,6 +204,7 @@ class Settings:
         self.llm = llm
         self.embedding = embedding
         self.slack = slack
+        self.slack_behaviour = slack_behaviour
 
     @property
     def embedder(self) -> EmbedderName:
@@ -182,6 +221,7 @@ class Settings:
             "llm": self.llm,
             "embedding": self.embedding,
             "slack": self.slack,
+            "slack_behaviour": self.slack_behaviour,
         }
 
     def describe(self) -> list[tuple[str, str, str]]:
@@ -203,6 +243,7 @@ _GROUP_TYPES: dict[str, type[_Group]] = {
     "llm": LLMSettings,
     "embedding": EmbeddingSettings,
     "slack": SlackSettings,
+    "slack_behaviour": SlackBehaviour,
 }
 
 
@@ -218,6 +259,8 @@ def _redact(value: object) -> str:
         return "********" if value.get_secret_value() else "(empty)"
     if value is None:
         return "(unset)"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value)) or "(empty)"
     return str(value)
 
 

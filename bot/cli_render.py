@@ -1,0 +1,111 @@
+"""Terminal rendering for the CLI: answers, citations, reindex reports, status. Rich, no I/O logic."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bot.models import Citation, DoneEvent
+from bot.retrieval.indexer import ReindexReport
+from bot.retrieval.store import IndexInfo
+
+
+def answer_json(question: str, done: DoneEvent) -> dict[str, object]:
+    """The documented JSON Lines shape of `advisor ask --json`."""
+    return {
+        "question": question,
+        "answer": done.answer,
+        "mode": done.mode,
+        "citations": [
+            {
+                "source": c.source,
+                "title": c.title,
+                "section": c.section,
+                "score": c.score,
+                "text": c.text,
+            }
+            for c in done.citations
+        ],
+        "notes": list(done.notes),
+        "index_version": done.index_version,
+    }
+
+
+def print_sources(console: Console, citations: Sequence[Citation]) -> None:
+    if not citations:
+        return
+    console.print("\n[bold]Sources[/bold]")
+    for c in citations:
+        where = f" › {escape(c.section)}" if c.section else ""
+        console.print(
+            f"  [{c.n}] {escape(c.title)}{where}  [dim]{escape(c.source)} · {c.score:.2f}[/dim]"
+        )
+
+
+def print_done(console: Console, done: DoneEvent) -> None:
+    print_sources(console, done.citations)
+    for note in done.notes:
+        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
+    if done.mode == "extractive":
+        console.print("[dim]Mode: extractive (set OPENAI_API_KEY for generated answers)[/dim]")
+
+
+def print_report(console: Console, report: ReindexReport) -> None:
+    kind = (
+        "Dry run" if report.dry_run else ("Full rebuild" if report.full else "Incremental update")
+    )
+    console.print(
+        f"[bold]{kind}[/bold] of {report.documents} documents, {report.chunks} chunks "
+        f"in {report.duration_seconds:.2f}s (index version {report.version})"
+    )
+    table = Table(show_header=True, header_style="bold")
+    for column in ("added", "changed", "removed", "unchanged", "embedded", "skipped"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(
+            str(value)
+            for value in (
+                report.added,
+                report.changed,
+                report.removed,
+                report.unchanged,
+                report.embedded,
+                len(report.skipped),
+            )
+        )
+    )
+    console.print(table)
+    for skipped in report.skipped:
+        console.print(
+            f"  [yellow]skipped[/yellow] {escape(skipped.source)}: {escape(skipped.reason)}"
+        )
+
+
+def print_status(
+    console: Console,
+    info: IndexInfo | None,
+    problem: str | None,
+    embedder: str,
+    redis: str,
+    llm: str,
+) -> None:
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold")
+    table.add_column()
+    if info is None:
+        table.add_row("index", f"[red]{escape(problem or 'missing')}[/red]")
+    else:
+        table.add_row("live collection", info.collection)
+        table.add_row("index version", info.version)
+        table.add_row("documents / chunks", f"{info.documents} / {info.chunks}")
+        table.add_row("built", f"{info.built_at} by {info.built_by}")
+        table.add_row("built with", info.embedder)
+        if problem:
+            table.add_row("problem", f"[red]{escape(problem)}[/red]")
+    table.add_row("embedder", embedder)
+    table.add_row("redis", redis)
+    table.add_row("llm", llm)
+    console.print(table)

@@ -1,0 +1,124 @@
+"""The composition root: every client is built here, once, from typed settings.
+
+The CLI and the Slack layer receive a `Deps` and never construct clients themselves. Nothing
+connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from qdrant_client import AsyncQdrantClient
+from redis.asyncio import Redis
+
+from bot.advisor import Advisor
+from bot.answer import Answerer
+from bot.config import Settings
+from bot.errors import IndexLockedError
+from bot.llm.chat import ChatClient, build_openai_client
+from bot.memory.connection import connect_redis
+from bot.memory.conversation import ConversationMemory
+from bot.memory.embedded_redis import EmbeddedRedis
+from bot.retrieval.embed import Embedder, build_embedder
+from bot.retrieval.retriever import Retriever
+from bot.retrieval.store import KnowledgeStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    qdrant: AsyncQdrantClient
+    store: KnowledgeStore
+    embedder: Embedder
+    retriever: Retriever
+    chat: ChatClient | None
+    answerer: Answerer
+    advisor: Advisor
+    redis: Redis | None
+    memory: ConversationMemory | None
+    embedded_redis: EmbeddedRedis | None
+
+
+def qdrant_path(settings: Settings) -> Path:
+    return settings.core.data_dir / "qdrant"
+
+
+def open_qdrant(settings: Settings) -> AsyncQdrantClient:
+    if settings.qdrant.url:
+        api_key = settings.qdrant.api_key.get_secret_value() if settings.qdrant.api_key else None
+        return AsyncQdrantClient(url=settings.qdrant.url, api_key=api_key, timeout=10)
+    path = qdrant_path(settings)
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        return AsyncQdrantClient(path=str(path))
+    except RuntimeError as exc:
+        if "already accessed" not in str(exc):
+            raise
+        raise IndexLockedError(
+            f"The embedded index at {path} is in use by another advisor process (for example "
+            "`advisor serve`). Stop that process, or set QDRANT_URL to a Qdrant server so "
+            "several processes can share one index."
+        ) from None
+
+
+async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
+    qdrant = open_qdrant(settings)
+    try:
+        embedder = build_embedder(settings)
+        store = KnowledgeStore(qdrant, settings.retrieval.collection)
+        retriever = Retriever(store, embedder, settings.retrieval.top_k)
+        chat = None
+        if settings.llm.enabled:
+            chat = ChatClient(
+                build_openai_client(settings.llm),
+                settings.llm.chat_model,
+                temperature=settings.llm.temperature,
+                max_retries=settings.llm.max_retries,
+                timeout_seconds=settings.llm.timeout_seconds,
+            )
+        answerer = Answerer(
+            retriever,
+            chat,
+            min_score=settings.retrieval.min_score,
+            max_question_chars=settings.retrieval.max_question_chars,
+        )
+        redis: Redis | None = None
+        embedded: EmbeddedRedis | None = None
+        memory: ConversationMemory | None = None
+        if with_memory:
+            redis, embedded = await connect_redis(settings.redis, settings.core.data_dir)
+            memory = ConversationMemory(
+                redis,
+                ttl_seconds=settings.redis.memory_ttl_seconds,
+                max_turns=settings.redis.memory_max_turns,
+                max_tokens=settings.redis.memory_max_tokens,
+            )
+    except BaseException:
+        await qdrant.close()
+        raise
+    return Deps(
+        settings=settings,
+        qdrant=qdrant,
+        store=store,
+        embedder=embedder,
+        retriever=retriever,
+        chat=chat,
+        answerer=answerer,
+        advisor=Advisor(answerer, memory),
+        redis=redis,
+        memory=memory,
+        embedded_redis=embedded,
+    )
+
+
+async def aclose(deps: Deps) -> None:
+    """Close every client; the embedded Redis is stopped only if this process started it."""
+    if deps.redis is not None:
+        await deps.redis.aclose()
+    if deps.embedded_redis is not None:
+        deps.embedded_redis.stop()
+    await deps.qdrant.close()

@@ -1,0 +1,109 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+ADVISOR = [sys.executable, "-m", "bot"]
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ADVISOR_", "OPENAI_", "SLACK_", "QDRANT_", "REDIS_"))
+    }
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        ("ADVISOR_PORT", "abc", "ADVISOR_PORT"),
+        ("ADVISOR_TOP_K", "0", "ADVISOR_TOP_K"),
+        ("ADVISOR_MIN_SCORE", "2", "ADVISOR_MIN_SCORE"),
+        ("REDIS_URL", "http://nope", "REDIS_URL"),
+        ("QDRANT_URL", "localhost:6333", "QDRANT_URL"),
+        ("ADVISOR_EMBEDDER", "word2vec", "ADVISOR_EMBEDDER"),
+        ("ADVISOR_LOG_LEVEL", "LOUD", "ADVISOR_LOG_LEVEL"),
+    ],
+)
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert fragment in caught.value.message
+
+
+def test_every_problem_is_reported_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_PORT", "abc")
+    monkeypatch.setenv("ADVISOR_TOP_K", "0")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert "ADVISOR_PORT" in caught.value.message
+    assert "ADVISOR_TOP_K" in caught.value.message
+
+
+def test_secret_values_never_appear_in_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "ftp://x")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-value")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert "sk-very-secret-value" not in caught.value.message
+
+
+def test_dotenv_file_is_read_and_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("ADVISOR_TOP_K=7\nADVISOR_COLLECTION=from_file\n")
+    monkeypatch.setenv("ADVISOR_COLLECTION", "from_env")
+    settings = load_settings(env_file=env_file)
+    assert settings.retrieval.top_k == 7
+    assert settings.retrieval.collection == "from_env"
+
+
+def test_embedder_defaults_follow_the_openai_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("ADVISOR_EMBEDDER", raising=False)
+    assert load_settings(env_file=None).embedder == "local"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-x")
+    assert load_settings(env_file=None).embedder == "openai"
+    monkeypatch.setenv("ADVISOR_EMBEDDER", "local")
+    assert load_settings(env_file=None).embedder == "local"
+
+
+def test_advisor_config_redacts_secrets(tmp_path: Path) -> None:
+    env = _clean_env(
+        OPENAI_API_KEY="sk-top-secret",
+        SLACK_BOT_TOKEN="xoxb-top-secret",
+        SLACK_SIGNING_SECRET="signing-top-secret",
+        QDRANT_API_KEY="qdrant-top-secret",
+        ADVISOR_TOP_K="4",
+        COLUMNS="200",
+    )
+    result = subprocess.run(
+        [*ADVISOR, "config"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "top-secret" not in result.stdout + result.stderr
+    assert "OPENAI_API_KEY" in result.stdout
+    assert "********" in result.stdout
+    assert "ADVISOR_TOP_K" in result.stdout
+
+
+def test_advisor_fails_at_start_naming_the_bad_variable(tmp_path: Path) -> None:
+    env = _clean_env(ADVISOR_PORT="not-a-port", COLUMNS="200")
+    result = subprocess.run(
+        [*ADVISOR, "config"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "ADVISOR_PORT" in result.stderr
+    assert "Traceback" not in result.stderr
