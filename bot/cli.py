@@ -21,6 +21,7 @@ from bot.config import Settings, load_settings
 from bot.deps import Deps, aclose, build_deps
 from bot.errors import AdvisorError, UserFacingError, new_error_id
 from bot.logging_setup import configure_logging
+from bot.memory.feedback import FeedbackRecord
 from bot.models import DeltaEvent, DoneEvent, Question
 from bot.retrieval.indexer import ReindexReport, reindex
 from bot.retrieval.store import IndexInfo
@@ -255,18 +256,107 @@ def config_command() -> None:
     console.print(table)
 
 
+async def _serve(deps: Deps) -> None:
+    from bot.slack.server import serve
+    from bot.slack.wiring import build_slack_services
+
+    services = build_slack_services(deps)
+    await deps.embedder.warm_up()  # the first question should not wait for the model to load
+    slack = deps.settings.slack
+    if slack.app_token is not None:
+        err.print("Connecting to Slack in Socket Mode. Ctrl-C to stop.")
+    else:
+        err.print(f"Listening for Slack on http://{slack.host}:{slack.port}/slack/events")
+    await serve(slack, services)
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Run the Slack bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on ADVISOR_PORT."""
+    settings = _settings()
+    if not settings.slack.configured:
+        raise UserFacingError("`advisor serve` needs SLACK_BOT_TOKEN; see docs/install-slack.md.")
+    _run(lambda: _with_deps(settings, _serve))
+
+
 @app.command("run")
 def run_command() -> None:
-    """What `make run` does: bring the index up to date, then start the chat."""
+    """What `make run` does: bring the index up to date, then start the Slack bot when Slack
+    tokens are set, and the terminal chat otherwise."""
     settings = _settings()
 
     async def body(deps: Deps) -> None:
         report = await _reindex(deps, settings.core.knowledge_dir, False, False, quiet=False)
         if report.embedded or report.removed:
             cli_render.print_report(console, report)
-        await _chat(deps)
+        if settings.slack.configured:
+            await _serve(deps)
+        else:
+            await _chat(deps)
 
     _run(lambda: _with_deps(settings, body))
+
+
+@app.command("feedback")
+def feedback_command(
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """Recent helpful / not helpful votes from Slack, newest first."""
+    settings = _settings()
+
+    async def body(deps: Deps) -> list[FeedbackRecord]:
+        assert deps.feedback is not None
+        return await deps.feedback.recent(limit)
+
+    records = _run(lambda: _with_deps(settings, body))
+    if as_json:
+        for record in records:
+            print(record.model_dump_json())
+        return
+    cli_render.print_feedback(console, records)
+
+
+@app.command("checklist")
+def checklist_command(
+    answers: Annotated[
+        Path | None, typer.Option("--answers", help="YAML/JSON file: question id -> option id.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Also write an ADR-style decision record.")
+    ] = None,
+) -> None:
+    """The scored decision checklist: prompting, RAG, fine-tuning or a hybrid?"""
+    from bot.checklist.terminal import run_checklist
+
+    settings = _settings()
+    code = run_checklist(
+        settings.core.knowledge_dir,
+        answers,
+        as_json,
+        console,
+        lambda prompt: console.input(prompt),
+        record_file=record,
+        index_version=_live_version(settings) if record else None,
+    )
+    raise typer.Exit(code)
+
+
+def _live_version(settings: Settings) -> str | None:
+    """The live index version for the decision record; None when the index is busy or absent."""
+
+    async def read() -> str | None:
+        deps = await build_deps(settings, with_memory=False)
+        try:
+            return await deps.index_version()
+        finally:
+            await aclose(deps)
+
+    try:
+        return asyncio.run(read())
+    except UserFacingError:
+        return None
 
 
 def main() -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.memory.feedback import FeedbackRecord
 from bot.models import Citation, DoneEvent
 from bot.retrieval.indexer import ReindexReport
 from bot.retrieval.store import IndexInfo
@@ -108,4 +110,22 @@ def print_status(
     table.add_row("embedder", embedder)
     table.add_row("redis", redis)
     table.add_row("llm", llm)
+    console.print(table)
+
+
+def print_feedback(console: Console, records: Sequence[FeedbackRecord]) -> None:
+    if not records:
+        console.print("No feedback yet.")
+        return
+    table = Table("when", "vote", "question", "reason", "index", header_style="bold")
+    for record in records:
+        when = datetime.fromtimestamp(record.created_at, UTC).strftime("%Y-%m-%d %H:%M")
+        vote = "[green]helpful[/green]" if record.rating == "helpful" else "[red]not helpful[/red]"
+        table.add_row(
+            when,
+            vote,
+            escape(record.question[:80]),
+            escape(record.reason or ""),
+            record.index_version or "",
+        )
     console.print(table)

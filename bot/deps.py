@@ -21,6 +21,7 @@ from bot.llm.chat import ChatClient, build_openai_client
 from bot.memory.connection import connect_redis
 from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
+from bot.memory.feedback import FeedbackStore
 from bot.retrieval.embed import Embedder, build_embedder
 from bot.retrieval.retriever import Retriever
 from bot.retrieval.store import KnowledgeStore
@@ -40,7 +41,12 @@ class Deps:
     advisor: Advisor
     redis: Redis | None
     memory: ConversationMemory | None
+    feedback: FeedbackStore | None
     embedded_redis: EmbeddedRedis | None
+
+    async def index_version(self) -> str | None:
+        info = await self.store.info()
+        return info.version if info else None
 
 
 def qdrant_path(settings: Settings) -> Path:
@@ -89,6 +95,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         redis: Redis | None = None
         embedded: EmbeddedRedis | None = None
         memory: ConversationMemory | None = None
+        feedback: FeedbackStore | None = None
         if with_memory:
             redis, embedded = await connect_redis(settings.redis, settings.core.data_dir)
             memory = ConversationMemory(
@@ -97,6 +104,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
                 max_turns=settings.redis.memory_max_turns,
                 max_tokens=settings.redis.memory_max_tokens,
             )
+            feedback = FeedbackStore(redis)
     except BaseException:
         await qdrant.close()
         raise
@@ -111,6 +119,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         advisor=Advisor(answerer, memory),
         redis=redis,
         memory=memory,
+        feedback=feedback,
         embedded_redis=embedded,
     )
 

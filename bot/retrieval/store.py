@@ -14,7 +14,7 @@ import numpy as np
 from qdrant_client import AsyncQdrantClient
 from qdrant_client import models as qm
 
-from bot.errors import EmbedderMismatchError, IndexMissingError
+from bot.errors import EmbedderMismatchError, IndexMissingError, UserFacingError
 from bot.models import Chunk, Frozen, Passage
 
 DENSE = "dense"
@@ -209,6 +209,20 @@ class KnowledgeStore:
         )
         await self.client.update_collection_aliases(change_aliases_operations=operations)
 
+    async def previous_collection(self) -> str | None:
+        """The newest collection older than the live one: what `rollback` returns to."""
+        live = await self.live_collection()
+        older = [name for name in await self.versions() if live is not None and name < live]
+        return older[-1] if older else None
+
+    async def rollback(self) -> str:
+        """Point the alias back at the previous collection; returns its name."""
+        previous = await self.previous_collection()
+        if previous is None:
+            raise UserFacingError("There is no previous index to roll back to.")
+        await self.publish(previous)
+        return previous
+
     async def versions(self) -> list[str]:
         """Our collections, oldest first (names sort by their timestamp version)."""
         listed = await self.client.get_collections()
@@ -218,7 +232,8 @@ class KnowledgeStore:
     async def cleanup(self, keep_previous: int = KEEP_PREVIOUS) -> list[str]:
         """Drop collections older than the live one and its `keep_previous` predecessors.
 
-        Unpublished collections newer than the live one (a failed build) are dropped too.
+        Unpublished collections newer than the live one (a failed build, or the build a rollback
+        left) are dropped too.
         """
         live = await self.live_collection()
         names = await self.versions()

@@ -8,7 +8,11 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.checklist.definition import Checklist
+from bot.checklist.history import DecisionHistory
+from bot.checklist.state import ChecklistStore
 from bot.config import SlackBehaviour
+from bot.memory.conversation import ConversationMemory
 from bot.memory.feedback import FeedbackStore
 from bot.models import AnswerEvent, Question
 
@@ -38,11 +42,37 @@ class ChecklistRequest:
 StartChecklist = Callable[[ChecklistRequest], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class ChecklistServices:
+    """The decision checklist in Slack: its definition and where sessions and results live.
+
+    `memory` receives a summary of each result so follow-up questions in the thread see it;
+    `index_version` names the knowledge index in exported decision records (None: unknown).
+    """
+
+    definition: Checklist
+    store: ChecklistStore
+    history: DecisionHistory
+    memory: ConversationMemory | None
+    index_version: Callable[[], Awaitable[str | None]]
+
+
 @dataclass
 class SlackServices:
     responder: Responder
     redis: Redis
     feedback: FeedbackStore
     behaviour: SlackBehaviour = field(default_factory=SlackBehaviour)
-    # None until the checklist exists: the button and the shortcut are then not offered.
+    # With neither, the checklist button and prompt are not offered. Tests may pass only a hook.
     start_checklist: StartChecklist | None = None
+    checklist: ChecklistServices | None = None
+
+    def __post_init__(self) -> None:
+        if self.checklist is not None and self.start_checklist is None:
+            # Imported here because the flow itself needs this module's types.
+            from bot.slack.checklist_flow import start_checklist
+
+            async def start(request: ChecklistRequest) -> None:
+                await start_checklist(self, request)
+
+            self.start_checklist = start

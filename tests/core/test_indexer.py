@@ -214,3 +214,25 @@ def test_a_second_process_gets_a_clear_error_for_the_embedded_index(tmp_path: Pa
     assert result.returncode == 2, result.stderr
     assert "in use by another advisor process" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_before_publish_can_refuse_and_rollback_returns(deps: Deps, folder: Path) -> None:
+    await run(deps, folder)
+    first = await deps.store.live_collection()
+    await run(deps, folder, full=True)
+    second = await deps.store.live_collection()
+
+    async def refuse(collection: str) -> None:
+        assert collection not in (first, second)
+        raise UserFacingError("quality gate: hit@3 fell")
+
+    with pytest.raises(UserFacingError, match="quality gate"):
+        await reindex(
+            deps.store, deps.embedder, folder, chunk_chars=800, max_file_bytes=100_000,
+            full=True, before_publish=refuse,
+        )  # fmt: skip
+    assert await deps.store.live_collection() == second
+    assert await deps.store.rollback() == first
+    assert await deps.store.live_collection() == first
+    with pytest.raises(UserFacingError, match="no previous index"):
+        await deps.store.rollback()

@@ -1,50 +1,134 @@
-"""/finetune-check <question>: the question is posted in the channel and answered in its thread.
+"""/finetune-check: start the decision checklist, list past decisions, or answer a question.
+
+- no text or `start`: a root message in the channel, and the checklist in its thread
+- `history`: this channel's recent decisions (only the caller sees them)
+- `help`: usage (only the caller sees it)
+- anything else: the question is posted in the channel and answered in its thread
 
 /finetune-admin is registered by the admin feature, not here.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import UserFacingError, new_error_id
 from bot.slack.answering import answer_message
-from bot.slack.guard import Where, listener_guard
+from bot.slack.checklist_flow import UNAVAILABLE, recent_decisions
+from bot.slack.guard import GENERIC_MESSAGE, Where, listener_guard
 from bot.slack.mrkdwn import escape, neutralise_mentions
 from bot.slack.parsing import IncomingMessage
 from bot.slack.prompts import EMPTY_MENTION_HINT
-from bot.slack.services import SlackServices
+from bot.slack.services import ChecklistRequest, SlackServices
+
+logger = logging.getLogger(__name__)
 
 CHECK_COMMAND = "/finetune-check"
+USAGE = (
+    f"*{CHECK_COMMAND}* — decide between prompting, RAG and fine-tuning\n"
+    f"• `{CHECK_COMMAND}` or `{CHECK_COMMAND} start` — run the decision checklist in a new "
+    "thread; anyone in the thread can answer\n"
+    f"• `{CHECK_COMMAND} history` — recent decisions in this channel\n"
+    f"• `{CHECK_COMMAND} <question>` — ask a question, answered with sources\n"
+    f"• `{CHECK_COMMAND} help` — this message"
+)
+# The history is read before the ack, which Slack wants within 3 seconds.
+HISTORY_TIMEOUT_SECONDS = 2.0
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
     @app.command(CHECK_COMMAND)
     async def on_check(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
         text = str(command.get("text") or "").strip()
-        if not text:
-            await ack(text=EMPTY_MENTION_HINT)
+        keyword = text.casefold()
+        if keyword == "help":
+            await ack(text=USAGE)
+            return
+        if keyword == "history":
+            await _history(ack, services, command)
+            return
+        if keyword in ("", "start"):
+            if services.start_checklist is None:
+                await ack(text=EMPTY_MENTION_HINT if not text else UNAVAILABLE)
+                return
+            await ack()
+            await _start(client, services, command)
             return
         await ack()
-        channel_id, user_id = command.get("channel_id"), command.get("user_id")
-        team_id = command.get("team_id")
-        where = Where(CHECK_COMMAND, team_id, channel_id, None, user_id)
-        async with listener_guard(client, where):
-            if not (channel_id and user_id and team_id):
-                return
-            # Posting the question gives the answer a thread, so follow-ups work as for mentions.
-            posted = await client.chat_postMessage(
-                channel=channel_id,
-                text=f"<@{user_id}> asked: _{escape(neutralise_mentions(text))}_",
-            )
-            message = IncomingMessage(
+        await _ask(client, services, command, text)
+
+
+async def _history(ack: Any, services: SlackServices, command: dict[str, Any]) -> None:
+    team_id, channel_id = command.get("team_id"), command.get("channel_id")
+    if services.checklist is None or not (team_id and channel_id):
+        await ack(text=UNAVAILABLE)
+        return
+    try:
+        async with asyncio.timeout(HISTORY_TIMEOUT_SECONDS):
+            blocks = await recent_decisions(services, team_id, channel_id)
+    except UserFacingError as exc:
+        await ack(text=exc.message)
+        return
+    except Exception:
+        # The ack is the only reply a slash command gets here, so it carries the apology.
+        error_id = new_error_id()
+        logger.exception("Decision history failed [error_id=%s channel=%s]", error_id, channel_id)
+        await ack(text=GENERIC_MESSAGE.format(error_id=error_id))
+        return
+    await ack(text="Recent decisions in this channel", blocks=blocks)
+
+
+async def _start(client: AsyncWebClient, services: SlackServices, command: dict[str, Any]) -> None:
+    channel_id, user_id = command.get("channel_id"), command.get("user_id")
+    team_id = command.get("team_id")
+    where = Where(CHECK_COMMAND, team_id, channel_id, None, user_id)
+    async with listener_guard(client, where):
+        if not (channel_id and user_id and team_id and services.start_checklist):
+            return
+        title = services.checklist.definition.title if services.checklist else "Decision checklist"
+        # A root message of its own gives the checklist a thread the whole channel can join.
+        posted = await client.chat_postMessage(
+            channel=channel_id,
+            text=f"<@{user_id}> started the decision checklist: *{escape(title)}* "
+            "Answer in the thread; anyone here can join in.",
+        )
+        await services.start_checklist(
+            ChecklistRequest(
                 team_id=team_id,
                 channel_id=channel_id,
+                thread_ts=str(posted["ts"]),
                 user_id=user_id,
-                text=text,
-                ts=str(posted["ts"]),
-                is_dm=str(command.get("channel_name")) == "directmessage",
+                client=client,
+                trigger_id=command.get("trigger_id"),
             )
-            await answer_message(client, services, message)
+        )
+
+
+async def _ask(
+    client: AsyncWebClient, services: SlackServices, command: dict[str, Any], text: str
+) -> None:
+    channel_id, user_id = command.get("channel_id"), command.get("user_id")
+    team_id = command.get("team_id")
+    where = Where(CHECK_COMMAND, team_id, channel_id, None, user_id)
+    async with listener_guard(client, where):
+        if not (channel_id and user_id and team_id):
+            return
+        # Posting the question gives the answer a thread, so follow-ups work as for mentions.
+        posted = await client.chat_postMessage(
+            channel=channel_id,
+            text=f"<@{user_id}> asked: _{escape(neutralise_mentions(text))}_",
+        )
+        message = IncomingMessage(
+            team_id=team_id,
+            channel_id=channel_id,
+            user_id=user_id,
+            text=text,
+            ts=str(posted["ts"]),
+            is_dm=str(command.get("channel_name")) == "directmessage",
+        )
+        await answer_message(client, services, message)

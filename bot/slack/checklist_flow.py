@@ -1,0 +1,322 @@
+"""The decision checklist in a Slack thread: start, click (answer/back/restart), share, export.
+
+One message per checklist, updated in place. Every click names the session revision its message
+showed; the store's compare-and-set turns a double click or a stale message into a polite
+ephemeral note and a refreshed message, never a second answer and never a crash. Where a click
+applies (team, channel, thread) comes from Slack's payload, so a forged value cannot reach another
+thread's checklist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis.asyncio import Redis
+from slack_sdk.errors import SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.checklist import engine
+from bot.checklist.definition import ChecklistError
+from bot.checklist.engine import Session
+from bot.checklist.history import Decision, DecisionHistory
+from bot.checklist.loader import load_from_knowledge_dir
+from bot.checklist.record import to_adr_markdown
+from bot.checklist.scoring import Result
+from bot.checklist.state import ChecklistStore
+from bot.memory.conversation import ConversationMemory, conversation_key
+from bot.models import Turn
+from bot.slack import checklist_blocks as ui
+from bot.slack.blocks import Block
+from bot.slack.services import ChecklistRequest, ChecklistServices, SlackServices
+from bot.slack.threads import mark_thread
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = "The decision checklist is not enabled in this workspace."
+EXPIRED = (
+    "This checklist is no longer saved (checklists are kept for a limited number of days). "
+    "Start a new one with `/finetune-check`."
+)
+UNREADABLE = (
+    "That button could not be read, so nothing changed. The message shows the current step."
+)
+STALE = "This step was already answered (maybe by someone else) — here is the current question."
+OUTDATED = (
+    "This result is out of date: the checklist in this thread changed since. See the message."
+)
+RESUMED = "Continuing the decision checklist where it stopped."
+
+
+def build_checklist_services(
+    redis: Redis,
+    knowledge_dir: Path,
+    ttl_days: float,
+    memory: ConversationMemory | None,
+    index_version: Callable[[], Awaitable[str | None]],
+) -> ChecklistServices:
+    """Load and validate knowledge_dir/checklist.yaml (raises ChecklistError naming file:line)."""
+    return ChecklistServices(
+        definition=load_from_knowledge_dir(knowledge_dir),
+        store=ChecklistStore(redis, ttl_days=ttl_days),
+        history=DecisionHistory(redis, ttl_days=ttl_days),
+        memory=memory,
+        index_version=index_version,
+    )
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button press on a checklist message; every id comes from Slack's payload."""
+
+    team_id: str
+    channel_id: str
+    thread_ts: str
+    message_ts: str
+    user_id: str
+    action_id: str
+    value: object
+
+
+def render(checklist: ChecklistServices, session: Session) -> tuple[str, list[Block]]:
+    """The message for a session: the current question, the result, or a request to restart."""
+    definition = checklist.definition
+    try:
+        question = engine.current_question(definition, session)
+        if question is None:
+            result = engine.result(definition, session)
+            return ui.result_text(result), ui.result_blocks(result, session.revision)
+        progress = engine.progress(definition, session)
+    except ChecklistError as exc:
+        # The definition changed under a saved session: only Restart can help.
+        restart = ui.button("Restart", ui.RESTART, ui.encode_value(session.revision))
+        blocks = [*ui.sections(exc.message), {"type": "actions", "elements": [restart]}]
+        return exc.message, blocks
+    return ui.question_text(question, progress), ui.question_blocks(
+        definition, session, question, progress
+    )
+
+
+async def start_checklist(services: SlackServices, request: ChecklistRequest) -> None:
+    """Post the checklist in the request's thread, continuing an unfinished one if there is one."""
+    checklist = _require(services)
+    ids = (request.team_id, request.channel_id, request.thread_ts)
+    session = await checklist.store.load(*ids)
+    resumed = session is not None and _unfinished(checklist, session)
+    if session is None or not resumed:
+        fresh = (
+            engine.restart(checklist.definition, session)
+            if session is not None
+            else engine.start(checklist.definition)
+        )
+        expected = session.revision if session is not None else None
+        if not await checklist.store.save(*ids, fresh, expected_revision=expected):
+            # Someone started it at the same moment: show theirs.
+            session = await checklist.store.load(*ids)
+            if session is None:
+                raise ChecklistError("The checklist could not be started; please try again.")
+        else:
+            session = fresh
+    text, blocks = render(checklist, session)
+    client: AsyncWebClient = request.client
+    await client.chat_postMessage(
+        channel=request.channel_id,
+        thread_ts=request.thread_ts,
+        text=f"{RESUMED} {text}" if resumed else text,
+        blocks=blocks,
+    )
+    # Follow-up questions in this thread are then answered without a mention.
+    ttl = services.behaviour.thread_ttl_seconds
+    await mark_thread(services.redis, request.team_id, request.channel_id, request.thread_ts, ttl)
+
+
+def _unfinished(checklist: ChecklistServices, session: Session) -> bool:
+    try:
+        return not engine.is_complete(checklist.definition, session)
+    except ChecklistError:
+        return False  # started on another definition: start afresh
+
+
+async def handle_click(services: SlackServices, client: AsyncWebClient, click: Click) -> None:
+    checklist = services.checklist
+    if checklist is None:
+        await _ephemeral(client, click, UNAVAILABLE)
+        return
+    ids = (click.team_id, click.channel_id, click.thread_ts)
+    session = await checklist.store.load(*ids)
+    if session is None:
+        await _ephemeral(client, click, EXPIRED)
+        return
+    value = ui.decode_value(click.value)
+    if value is None or value.r != session.revision:
+        final = click.action_id in (ui.SHARE, ui.EXPORT)
+        notice = UNREADABLE if value is None else OUTDATED if final else STALE
+        await _refresh(client, click, checklist, session, notice)
+        return
+    if click.action_id in (ui.SHARE, ui.EXPORT):
+        await _finish_action(client, click, checklist, session)
+        return
+    try:
+        updated = _apply(checklist, session, click, value)
+    except ChecklistError as exc:
+        await _refresh(client, click, checklist, session, f"{exc.message}. Nothing changed.")
+        return
+    if not await checklist.store.save(*ids, updated, expected_revision=session.revision):
+        latest = await checklist.store.load(*ids)
+        if latest is None:
+            await _ephemeral(client, click, EXPIRED)
+        else:
+            await _refresh(client, click, checklist, latest, STALE)
+        return
+    await _show(client, click, checklist, updated)
+    if click.action_id.startswith(ui.ANSWER_PREFIX) and not _unfinished(checklist, updated):
+        await _record_decision(client, click, checklist, updated)
+
+
+def _apply(
+    checklist: ChecklistServices, session: Session, click: Click, value: ui.ButtonValue
+) -> Session:
+    definition = checklist.definition
+    if click.action_id == ui.BACK:
+        return engine.back(definition, session)
+    if click.action_id == ui.RESTART:
+        return engine.restart(definition, session)
+    if value.q is None or value.o is None:
+        raise ChecklistError("That button does not name an answer")
+    return engine.answer(definition, session, value.q, value.o, click.user_id)
+
+
+async def _finish_action(
+    client: AsyncWebClient, click: Click, checklist: ChecklistServices, session: Session
+) -> None:
+    if _unfinished(checklist, session):
+        await _refresh(client, click, checklist, session, OUTDATED)
+        return
+    result = engine.result(checklist.definition, session)
+    if click.action_id == ui.SHARE:
+        permalink = await _permalink(client, click)
+        # Not in the thread: the point is to tell the channel what was decided.
+        await client.chat_postMessage(
+            channel=click.channel_id,
+            text=ui.result_text(result),
+            blocks=ui.share_blocks(result, click.user_id, permalink),
+        )
+    else:
+        await export_record(client, click, checklist, result)
+
+
+async def export_record(
+    client: AsyncWebClient, click: Click, checklist: ChecklistServices, result: Result
+) -> None:
+    """Upload the ADR as a Markdown file in the thread; without upload rights, post it as code."""
+    today = datetime.datetime.now(datetime.UTC).date()
+    record = to_adr_markdown(result, date=today, index_version=await _index_version(checklist))
+    try:
+        await client.files_upload_v2(
+            channel=click.channel_id,
+            thread_ts=click.thread_ts,
+            content=record,
+            filename=f"decision-record-{today.isoformat()}.md",
+            title=f"Decision record: {result.label}",
+            initial_comment=f"Decision record exported by <@{click.user_id}>.",
+        )
+    except SlackClientError as exc:
+        logger.info("File upload failed (%s); posting the decision record as text", exc)
+        await client.chat_postMessage(
+            channel=click.channel_id,
+            thread_ts=click.thread_ts,
+            text=f"Decision record: {result.label}",
+            blocks=ui.record_blocks(record),
+        )
+
+
+async def _record_decision(
+    client: AsyncWebClient, click: Click, checklist: ChecklistServices, session: Session
+) -> None:
+    """Remember the result for follow-up questions in the thread and for the channel's history."""
+    result = engine.result(checklist.definition, session)
+    if checklist.memory is not None:
+        key = conversation_key(click.team_id, click.channel_id, click.thread_ts)
+        await checklist.memory.append(key, Turn(role="assistant", content=summarise(result)))
+    answered = tuple(dict.fromkeys(a.user_id for a in session.answers if a.user_id))
+    decision = Decision(
+        thread_ts=click.thread_ts,
+        recommendation=result.recommendation,
+        label=result.label,
+        checklist_version=result.checklist_version,
+        user_ids=answered,
+        permalink=await _permalink(client, click),
+    )
+    await checklist.history.add(click.team_id, click.channel_id, decision)
+
+
+def summarise(result: Result) -> str:
+    """The result as plain text for conversation memory (the model sees it on follow-ups)."""
+    lines = [f"Decision checklist result: {result.label}. {result.summary}", "Answers:"]
+    lines += [f"- {a.question} {a.option}" for a in result.answers]
+    lines += ["Reasons:"] + [f"- {r.rationale} ({', '.join(r.cites)})" for r in result.reasons]
+    lines += ["Next steps:"] + [f"- {step}" for step in result.next_steps]
+    lines += ["What would change it:"]
+    lines += [f"- {f.question} {f.to_option} -> {f.new_label}" for f in result.what_would_change]
+    return "\n".join(lines)
+
+
+async def recent_decisions(services: SlackServices, team_id: str, channel_id: str) -> list[Block]:
+    checklist = _require(services)
+    return ui.history_blocks(await checklist.history.recent(team_id, channel_id))
+
+
+async def _refresh(
+    client: AsyncWebClient,
+    click: Click,
+    checklist: ChecklistServices,
+    session: Session,
+    notice: str,
+) -> None:
+    await _ephemeral(client, click, notice)
+    await _show(client, click, checklist, session)
+
+
+async def _show(
+    client: AsyncWebClient, click: Click, checklist: ChecklistServices, session: Session
+) -> None:
+    text, blocks = render(checklist, session)
+    await client.chat_update(
+        channel=click.channel_id, ts=click.message_ts, text=text, blocks=blocks
+    )
+
+
+async def _ephemeral(client: AsyncWebClient, click: Click, text: str) -> None:
+    await client.chat_postEphemeral(
+        channel=click.channel_id, user=click.user_id, thread_ts=click.thread_ts, text=text
+    )
+
+
+async def _permalink(client: AsyncWebClient, click: Click) -> str | None:
+    try:
+        response = await client.chat_getPermalink(
+            channel=click.channel_id, message_ts=click.message_ts
+        )
+    except SlackClientError as exc:
+        logger.info("No permalink for the checklist message: %s", exc)
+        return None
+    link = response.get("permalink")
+    return link if isinstance(link, str) else None
+
+
+async def _index_version(checklist: ChecklistServices) -> str | None:
+    try:
+        return await checklist.index_version()
+    except Exception:
+        # The record still has value without it; it then says "unknown".
+        logger.warning("Could not read the index version for a decision record", exc_info=True)
+        return None
+
+
+def _require(services: SlackServices) -> ChecklistServices:
+    if services.checklist is None:
+        raise ChecklistError(UNAVAILABLE)
+    return services.checklist
