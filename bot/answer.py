@@ -11,11 +11,10 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from bot.errors import LLMUnavailableError, UserFacingError
-from bot.llm.chat import ChatClient
 from bot.llm.extractive import extractive_answer
-from bot.llm.prompts import build_messages
 from bot.models import (
     AnswerEvent,
     AnswerMode,
@@ -27,6 +26,10 @@ from bot.models import (
     Turn,
 )
 from bot.retrieval.retriever import Retrieval, Retriever
+
+if TYPE_CHECKING:
+    # The openai package takes seconds to import; commands without an LLM never pay for it.
+    from bot.llm.chat import ChatClient
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +139,8 @@ class Answerer:
 
         yield StatusEvent(stage="drafting", message="Drafting...")
         if self.chat is not None:
+            from bot.llm.prompts import build_messages
+
             text = ""
             try:
                 async for delta in self.chat.stream(build_messages(question, history, passages)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qdrant_client import AsyncQdrantClient
 from redis.asyncio import Redis
@@ -17,7 +18,6 @@ from bot.advisor import Advisor
 from bot.answer import Answerer
 from bot.config import Settings
 from bot.errors import IndexLockedError
-from bot.llm.chat import ChatClient, build_openai_client
 from bot.memory.connection import connect_redis
 from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
@@ -25,6 +25,9 @@ from bot.memory.feedback import FeedbackStore
 from bot.retrieval.embed import Embedder, build_embedder
 from bot.retrieval.retriever import Retriever
 from bot.retrieval.store import KnowledgeStore
+
+if TYPE_CHECKING:
+    from bot.llm.chat import ChatClient
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,9 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         retriever = Retriever(store, embedder, settings.retrieval.top_k)
         chat = None
         if settings.llm.enabled:
+            # Imported here: the openai package is slow to import and only needed with an LLM.
+            from bot.llm.chat import ChatClient, build_openai_client
+
             chat = ChatClient(
                 build_openai_client(settings.llm),
                 settings.llm.chat_model,

@@ -14,11 +14,11 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from openai import AsyncOpenAI, OpenAIError
-
 from bot.errors import UserFacingError
 
 if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
     from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -135,6 +135,8 @@ class OpenAIEmbedder:
         await self.dimension()
 
     async def _embed(self, batch: list[str]) -> list[list[float]]:
+        from openai import OpenAIError
+
         try:
             response = await self._client.embeddings.create(model=self._model, input=batch)
         except OpenAIError as exc:
@@ -155,6 +157,8 @@ def build_embedder(settings: Settings) -> Embedder:
     llm = settings.llm
     if llm.api_key is None:
         raise UserFacingError("ADVISOR_EMBEDDER=openai needs OPENAI_API_KEY.")
+    from openai import AsyncOpenAI
+
     client = AsyncOpenAI(
         api_key=llm.api_key.get_secret_value(),
         base_url=settings.embedding.base_url or llm.base_url,
