@@ -29,7 +29,8 @@ BUTTON_TEXT_LIMIT = 75  # Slack's limit for a button's plain_text
 
 
 class ButtonValue(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Strict: "1" is not a revision and a list is not an id; a forged value is simply unreadable.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     r: int = Field(ge=0)  # the session revision the message showed
     q: str | None = Field(None, max_length=64)
@@ -149,10 +150,9 @@ def question_blocks(
 
 
 def question_text(question: Question, progress: Progress) -> str:
-    """Notification and screen-reader text for the question message."""
-    return f"Decision checklist, question {progress.answered + 1} of {progress.total}: " + (
-        question.text
-    )
+    """Notification and screen-reader text for the question message (Slack parses it too)."""
+    step = f"question {progress.answered + 1} of {progress.total}"
+    return f"Decision checklist, {step}: {escape(question.text)}"
 
 
 def _date(timestamp: float) -> str:
@@ -253,7 +253,8 @@ def result_blocks(result: Result, revision: int) -> list[Block]:
 
 
 def result_text(result: Result) -> str:
-    return f"Decision checklist result: {result.label}. {result.summary}"
+    """Notification text for the result and the shared summary (Slack parses it too)."""
+    return f"Decision checklist result: {escape(result.label)}. {escape(result.summary)}"
 
 
 def share_blocks(result: Result, user_id: str, permalink: str | None) -> list[Block]:

@@ -6,6 +6,7 @@ async with MockSlackApi() as slack:
     slack.rate_limit("chat.postMessage", retry_after=0)    # next call answers 429
     await slack.wait_for("chat.stopStream")
     slack.calls_to("chat.postMessage")[0].params["text"]
+    slack.uploads["F0001"]                                  # bytes sent by files_upload_v2
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int
+    response: dict[str, Any] = field(default_factory=dict)  # e.g. the `ts` a post was given
 
 
 @dataclass
@@ -43,6 +45,8 @@ class MockSlackApi:
         self.calls: list[Call] = []
         self._planned: dict[str, list[_Planned]] = {}
         self._ts_counter = 0
+        self._file_counter = 0
+        self.uploads: dict[str, bytes] = {}  # file id -> content posted to its upload URL
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -50,6 +54,8 @@ class MockSlackApi:
     async def __aenter__(self) -> MockSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
+        # files.getUploadURLExternal hands out URLs on this server (step 2 of files_upload_v2).
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -115,8 +121,14 @@ class MockSlackApi:
             await self._record(Call(method, params, planned.status))
             return web.json_response(planned.body, status=planned.status, headers=planned.headers)
         body = self._answer(method, params)
-        await self._record(Call(method, params, 200))
+        await self._record(Call(method, params, 200, body))
         return web.json_response(body)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        await self._record(Call("files.upload", {"file_id": file_id}, 200))
+        return web.Response(text="OK")
 
     async def _record(self, call: Call) -> None:
         async with self._changed:
@@ -145,6 +157,21 @@ class MockSlackApi:
             return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.getPermalink":
+            ts = str(params.get("message_ts") or "").replace(".", "")
+            return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}
+        if method == "files.getUploadURLExternal":
+            self._file_counter += 1
+            file_id = f"F{self._file_counter:04d}"
+            upload_url = self.url.replace("/api/", f"/upload/{file_id}")
+            return {"ok": True, "file_id": file_id, "upload_url": upload_url}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            listed = files if isinstance(files, list) else []
+            return {
+                "ok": True,
+                "files": [{"id": f.get("id"), "title": f.get("title")} for f in listed],
+            }
         if method == "views.open":
             return {"ok": True, "view": {"id": "V0001"}}
         if method == "users.info":
@@ -169,7 +196,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
         params = dict(parse_qsl(raw, keep_blank_values=True))
         params.update(request.query)
     # Form-encoded JSON fields (blocks, view) are decoded so tests can inspect them.
-    for key in ("blocks", "view", "chunks"):
+    for key in ("blocks", "view", "chunks", "files"):
         value = params.get(key)
         if isinstance(value, str) and value.startswith(("[", "{")):
             params[key] = json.loads(value)
