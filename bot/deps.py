@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from qdrant_client import AsyncQdrantClient
 from redis.asyncio import Redis
@@ -23,6 +23,7 @@ from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
 from bot.memory.feedback import FeedbackStore
 from bot.retrieval.embed import Embedder, build_embedder
+from bot.retrieval.local_qdrant import ThreadedLocalQdrant
 from bot.retrieval.retriever import Retriever
 from bot.retrieval.store import KnowledgeStore
 
@@ -63,7 +64,8 @@ def open_qdrant(settings: Settings) -> AsyncQdrantClient:
     path = qdrant_path(settings)
     path.mkdir(parents=True, exist_ok=True)
     try:
-        return AsyncQdrantClient(path=str(path))
+        # Same async interface as the server client; see local_qdrant for why it is threaded.
+        return cast(AsyncQdrantClient, ThreadedLocalQdrant(str(path)))
     except RuntimeError as exc:
         if "already accessed" not in str(exc):
             raise

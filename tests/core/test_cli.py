@@ -41,7 +41,11 @@ def env(tmp_path: Path) -> dict[str, str]:
         "policies change every month. Fine-tuning does not add facts reliably.\n"
     )
     (knowledge / "notes.docx").write_bytes(b"PK\x03\x04 not really a document")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("ADVISOR_", "OPENAI_", "SLACK_", "REDIS_", "QDRANT_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ADVISOR_", "OPENAI_", "SLACK_", "REDIS_", "QDRANT_"))
+    }
     return {
         **base,
         "ADVISOR_KNOWLEDGE_DIR": str(knowledge),

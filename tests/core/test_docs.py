@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def variables() -> set[str]:
-    return {name for _, name, _ in load_settings(env_file=None).describe() if not name.startswith("(")}
+    return {
+        name for _, name, _ in load_settings(env_file=None).describe() if not name.startswith("(")
+    }
 
 
 def test_env_example_documents_every_setting_and_nothing_else() -> None:
