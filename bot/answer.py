@@ -138,49 +138,34 @@ class Answerer:
             return
 
         yield StatusEvent(stage="drafting", message="Drafting...")
+        mode: AnswerMode = "extractive"
+        text = ""
         if self.chat is not None:
             from bot.llm.prompts import build_messages
 
-            text = ""
             try:
                 async for delta in self.chat.stream(build_messages(question, history, passages)):
                     text += delta
                     yield DeltaEvent(text=delta)
+                mode = "llm"
             except LLMUnavailableError as exc:
                 log.warning("chat model unavailable, answering extractively: %s", exc.reason)
                 all_notes.append(
                     f"The language model was unavailable ({exc.reason}), so this answer is "
                     "extractive: the most relevant lines from the guidance."
                 )
-                separator = "\n\n" if text else ""
-                fallback = separator + extractive_answer(question, passages)
-                for piece in _pieces(fallback):
-                    yield DeltaEvent(text=piece)
-                text += fallback
-                yield DoneEvent(
-                    mode="extractive",
-                    answer=text,
-                    citations=build_citations(fallback, passages),
-                    notes=tuple(all_notes),
-                    index_version=version,
-                )
-                return
-            yield DoneEvent(
-                mode="llm",
-                answer=text,
-                citations=build_citations(text, passages),
-                notes=tuple(all_notes),
-                index_version=version,
-            )
-            return
-
-        text = extractive_answer(question, passages)
-        for piece in _pieces(text):
-            yield DeltaEvent(text=piece)
+        cited = text  # the text whose [n] markers name the citations
+        if mode == "extractive":
+            # After a partial LLM answer the extract follows it; its own markers are the citations.
+            cited = extractive_answer(question, passages, fallback=self.chat is not None)
+            addition = ("\n\n" if text else "") + cited
+            for piece in _pieces(addition):
+                yield DeltaEvent(text=piece)
+            text += addition
         yield DoneEvent(
-            mode="extractive",
+            mode=mode,
             answer=text,
-            citations=build_citations(text, passages),
+            citations=build_citations(cited, passages),
             notes=tuple(all_notes),
             index_version=version,
         )

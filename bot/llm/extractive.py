@@ -17,6 +17,10 @@ HEADER = (
     "*Extractive answer* (no language model configured: these are the most relevant lines "
     "from the guidance)"
 )
+FALLBACK_HEADER = (
+    "*Extractive answer* (the language model did not answer: these are the most relevant lines "
+    "from the guidance)"
+)
 FOOTER = "For a scored recommendation for your situation, run the decision checklist."
 
 
@@ -129,8 +133,13 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def extractive_answer(question: str, passages: Sequence[Passage], *, max_points: int = 5) -> str:
-    """Markdown answer of the most relevant guidance sentences, each cited as [n]."""
+def extractive_answer(
+    question: str, passages: Sequence[Passage], *, max_points: int = 5, fallback: bool = False
+) -> str:
+    """Markdown answer of the most relevant guidance sentences, each cited as [n].
+
+    `fallback` says the language model failed, rather than that none is configured.
+    """
     if not passages:
         return ""
     candidates = _candidates(passages)
@@ -154,4 +163,5 @@ def extractive_answer(question: str, passages: Sequence[Passage], *, max_points:
             break
     lead = f"The guidance on {passages[0].chunk.title} says:"
     bullets = "\n".join(f"- {c.text} [{c.n}]" for c in chosen)
-    return f"{HEADER}\n\n{lead}\n{bullets}\n\n{FOOTER}"
+    header = FALLBACK_HEADER if fallback else HEADER
+    return f"{header}\n\n{lead}\n{bullets}\n\n{FOOTER}"

@@ -119,7 +119,8 @@ async def test_llm_timeout_falls_back_to_extractive_with_a_note(
     answerer = llm_answerer(knowledge_deps, openai_server, timeout_seconds=0.3, max_retries=1)
     done = done_of(await collect(answerer.answer(JSON_QUESTION)))
     assert done.mode == "extractive"
-    assert "Extractive answer" in done.answer
+    assert "the language model did not answer" in done.answer
+    assert "no language model configured" not in done.answer
     assert any("language model was unavailable" in note for note in done.notes)
     assert done.citations
 
@@ -161,3 +162,19 @@ async def test_answers_continue_without_memory_when_redis_is_down(
     third = done_of(await collect(advisor.respond(question)))
     assert third.citations
     assert (await memory.load("advisor:conv:T:C:1")).turns  # memory works again
+
+
+async def test_stream_cut_mid_answer_keeps_the_text_and_adds_an_extract(
+    knowledge_deps: Deps, openai_server: OpenAIServer
+) -> None:
+    openai_server.set_reply("Prompting with a schema comes first [1]. " * 20)
+    openai_server.queue_stream_cut(after_chunks=3, endpoint="chat")
+    answerer = llm_answerer(knowledge_deps, openai_server)
+    events = await collect(answerer.answer(JSON_QUESTION))
+    done = done_of(events)
+    assert done.mode == "extractive"
+    assert done.answer.startswith("Prompting with")  # the streamed part is kept
+    assert "the language model did not answer" in done.answer
+    assert "".join(e.text for e in events if isinstance(e, DeltaEvent)) == done.answer
+    assert done.citations
+    assert any("language model was unavailable" in note for note in done.notes)
