@@ -23,6 +23,7 @@ from bot.errors import AdvisorError, UserFacingError, new_error_id
 from bot.logging_setup import configure_logging
 from bot.memory.feedback import FeedbackRecord
 from bot.models import DeltaEvent, DoneEvent, Question
+from bot.retrieval.availability import IndexUnavailableError
 from bot.retrieval.indexer import ReindexReport, reindex
 from bot.retrieval.store import IndexInfo
 
@@ -207,6 +208,8 @@ async def _status(deps: Deps) -> dict[str, Any]:
     info: IndexInfo | None
     try:
         info = await deps.store.require_live(deps.embedder.name)
+    except IndexUnavailableError as exc:
+        problem, info = exc.message, None  # asking again would only fail again
     except UserFacingError as exc:
         problem = exc.message
         info = await deps.store.info()
@@ -267,7 +270,7 @@ async def _serve(deps: Deps) -> None:
         err.print("Connecting to Slack in Socket Mode. Ctrl-C to stop.")
     else:
         err.print(f"Listening for Slack on http://{slack.host}:{slack.port}/slack/events")
-    await serve(slack, services)
+    await serve(slack, services, health_port=deps.settings.admin.health_port)
 
 
 @app.command("serve")
@@ -295,6 +298,21 @@ def run_command() -> None:
             await _chat(deps)
 
     _run(lambda: _with_deps(settings, body))
+
+
+@app.command("rollback")
+def rollback_command() -> None:
+    """Point the live alias back at the previous index (under the shared reindex lock)."""
+    from bot.admin.wiring import build_admin
+
+    settings = _settings()
+
+    async def body(deps: Deps) -> str:
+        result = await build_admin(deps, settings.admin, deps.metrics).rollback("cli")
+        return result.live.version
+
+    version = _run(lambda: _with_deps(settings, body))
+    console.print(f"The live index is now version {version}.")
 
 
 @app.command("feedback")

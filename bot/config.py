@@ -183,6 +183,34 @@ class SlackBehaviour(_Group):
         return value.strip().strip(":") or "hourglass_flowing_sand"
 
 
+class AdminSettings(_Group):
+    # Slack user ids allowed to run /finetune-admin, e.g. "U012ABC,U034DEF".
+    admin_user_ids: Annotated[frozenset[str], NoDecode] = Field(
+        frozenset(), validation_alias=_env("ADVISOR_ADMIN_USER_IDS")
+    )
+    # Also trust the workspace's admins and owners (checked with users.info on each command).
+    admins_include_workspace_admins: bool = Field(
+        False, validation_alias=_env("ADVISOR_ADMINS_INCLUDE_WORKSPACE_ADMINS")
+    )
+    # A new index is published only if its hit@3 is at most this much below the live one's.
+    quality_gate_margin: float = Field(
+        0.05, ge=0.0, le=1.0, validation_alias=_env("ADVISOR_QUALITY_GATE_MARGIN")
+    )
+    # Side port for /healthz, /readyz and /metrics in Socket Mode; 0 disables it.
+    health_port: int = Field(8080, ge=0, le=65535, validation_alias=_env("ADVISOR_HEALTH_PORT"))
+    # The reindex lock expires this long after its owner stops refreshing it (a crashed replica).
+    reindex_lock_ttl_seconds: int = Field(
+        60, ge=5, le=3600, validation_alias=_env("ADVISOR_REINDEX_LOCK_TTL_SECONDS")
+    )
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+
 class Settings:
     """All groups together. Built by `load_settings`; plain attribute access afterwards."""
 
@@ -196,6 +224,7 @@ class Settings:
         embedding: EmbeddingSettings,
         slack: SlackSettings,
         slack_behaviour: SlackBehaviour,
+        admin: AdminSettings,
     ) -> None:
         self.core = core
         self.retrieval = retrieval
@@ -205,6 +234,7 @@ class Settings:
         self.embedding = embedding
         self.slack = slack
         self.slack_behaviour = slack_behaviour
+        self.admin = admin
 
     @property
     def embedder(self) -> EmbedderName:
@@ -222,6 +252,7 @@ class Settings:
             "embedding": self.embedding,
             "slack": self.slack,
             "slack_behaviour": self.slack_behaviour,
+            "admin": self.admin,
         }
 
     def describe(self) -> list[tuple[str, str, str]]:
@@ -244,6 +275,7 @@ _GROUP_TYPES: dict[str, type[_Group]] = {
     "embedding": EmbeddingSettings,
     "slack": SlackSettings,
     "slack_behaviour": SlackBehaviour,
+    "admin": AdminSettings,
 }
 
 

@@ -22,6 +22,8 @@ from bot.memory.connection import connect_redis
 from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
 from bot.memory.feedback import FeedbackStore
+from bot.ops.metered import MeteredFeedbackStore, MeteredRetriever
+from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder, build_embedder
 from bot.retrieval.local_qdrant import ThreadedLocalQdrant
 from bot.retrieval.retriever import Retriever
@@ -47,6 +49,7 @@ class Deps:
     memory: ConversationMemory | None
     feedback: FeedbackStore | None
     embedded_redis: EmbeddedRedis | None
+    metrics: Metrics
 
     async def index_version(self) -> str | None:
         info = await self.store.info()
@@ -78,10 +81,13 @@ def open_qdrant(settings: Settings) -> AsyncQdrantClient:
 
 async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
     qdrant = open_qdrant(settings)
+    metrics = Metrics()  # one registry per Deps, so tests and processes never share counters
     try:
         embedder = build_embedder(settings)
         store = KnowledgeStore(qdrant, settings.retrieval.collection)
-        retriever = Retriever(store, embedder, settings.retrieval.top_k)
+        retriever: Retriever = MeteredRetriever(
+            store, embedder, settings.retrieval.top_k, metrics=metrics
+        )
         chat = None
         if settings.llm.enabled:
             # Imported here: the openai package is slow to import and only needed with an LLM.
@@ -112,7 +118,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
                 max_turns=settings.redis.memory_max_turns,
                 max_tokens=settings.redis.memory_max_tokens,
             )
-            feedback = FeedbackStore(redis)
+            feedback = MeteredFeedbackStore(redis, metrics=metrics)
     except BaseException:
         await qdrant.close()
         raise
@@ -129,6 +135,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         memory=memory,
         feedback=feedback,
         embedded_redis=embedded,
+        metrics=metrics,
     )
 
 

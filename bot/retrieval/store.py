@@ -16,6 +16,7 @@ from qdrant_client import models as qm
 
 from bot.errors import EmbedderMismatchError, IndexMissingError, UserFacingError
 from bot.models import Chunk, Frozen, Passage
+from bot.retrieval.availability import qdrant_reachable
 
 DENSE = "dense"
 SPARSE = "bm25"
@@ -55,7 +56,8 @@ class KnowledgeStore:
 
     # -- the live index ------------------------------------------------------------------
     async def live_collection(self) -> str | None:
-        aliases = await self.client.get_aliases()
+        with qdrant_reachable():
+            aliases = await self.client.get_aliases()
         for alias in aliases.aliases:
             if alias.alias_name == self.alias:
                 return alias.collection_name
@@ -63,9 +65,10 @@ class KnowledgeStore:
 
     async def info(self, collection: str | None = None) -> IndexInfo | None:
         name = collection or await self.live_collection()
-        if name is None or not await self.client.collection_exists(name):
-            return None
-        described = await self.client.get_collection(name)
+        with qdrant_reachable():
+            if name is None or not await self.client.collection_exists(name):
+                return None
+            described = await self.client.get_collection(name)
         meta = described.config.metadata or {}
         chunks = described.points_count or 0
         return IndexInfo(
@@ -269,28 +272,31 @@ class KnowledgeStore:
         fetch = limit * 3
         sparse_query = qm.SparseVector(indices=sparse[0], values=sparse[1])
         prefetch_limit = max(limit * 4, 20)
-        if mode == "dense":
-            response = await self.client.query_points(
-                self.alias, query=list(dense), using=DENSE, limit=fetch,
-                with_payload=True, with_vectors=[DENSE],
-            )  # fmt: skip
-        elif mode == "sparse":
-            response = await self.client.query_points(
-                self.alias, query=sparse_query, using=SPARSE, limit=fetch,
-                with_payload=True, with_vectors=[DENSE],
-            )  # fmt: skip
-        else:
-            prefetch = [qm.Prefetch(query=list(dense), using=DENSE, limit=prefetch_limit)]
-            if sparse[0]:
-                prefetch.append(qm.Prefetch(query=sparse_query, using=SPARSE, limit=prefetch_limit))
-            response = await self.client.query_points(
-                self.alias,
-                prefetch=prefetch,
-                query=qm.FusionQuery(fusion=qm.Fusion.RRF),
-                limit=fetch,
-                with_payload=True,
-                with_vectors=[DENSE],
-            )
+        with qdrant_reachable():
+            if mode == "dense":
+                response = await self.client.query_points(
+                    self.alias, query=list(dense), using=DENSE, limit=fetch,
+                    with_payload=True, with_vectors=[DENSE],
+                )  # fmt: skip
+            elif mode == "sparse":
+                response = await self.client.query_points(
+                    self.alias, query=sparse_query, using=SPARSE, limit=fetch,
+                    with_payload=True, with_vectors=[DENSE],
+                )  # fmt: skip
+            else:
+                prefetch = [qm.Prefetch(query=list(dense), using=DENSE, limit=prefetch_limit)]
+                if sparse[0]:
+                    prefetch.append(
+                        qm.Prefetch(query=sparse_query, using=SPARSE, limit=prefetch_limit)
+                    )
+                response = await self.client.query_points(
+                    self.alias,
+                    prefetch=prefetch,
+                    query=qm.FusionQuery(fusion=qm.Fusion.RRF),
+                    limit=fetch,
+                    with_payload=True,
+                    with_vectors=[DENSE],
+                )
         query = np.asarray(dense, dtype=np.float32)
         query_norm = float(np.linalg.norm(query)) or 1.0
         passages: list[Passage] = []

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import SlackSettings
 from bot.errors import ConfigError
 from bot.slack.clients import build_web_client
-from bot.slack.listeners import checklist, commands, feedback, home, messages
+from bot.slack.listeners import admin, checklist, commands, feedback, home, messages
 from bot.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
@@ -34,4 +34,7 @@ def build_app(settings: SlackSettings, services: SlackServices) -> AsyncApp:
     )
     for module in (messages, home, feedback, checklist, commands):
         module.register(app, services)
+    # /finetune-admin exists only when the composition root gave the services an AdminService.
+    if services.admin is not None:
+        admin.register(app, services.admin)
     return app

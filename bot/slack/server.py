@@ -1,4 +1,10 @@
-"""serve: Socket Mode when SLACK_APP_TOKEN is set, otherwise an aiohttp server for HTTP mode."""
+"""serve: Socket Mode when SLACK_APP_TOKEN is set, otherwise an aiohttp server for HTTP mode.
+
+Operations endpoints: HTTP mode serves /healthz, /readyz and /metrics next to /slack/events; Socket
+Mode has no web server of its own, so they run on the side port `health_port` (0: none).
+/readyz and /metrics need the services' `admin` (an AdminService, which holds the health checks
+and the metrics registry); without it only /healthz is served.
+"""
 
 from __future__ import annotations
 
@@ -11,39 +17,59 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import SlackSettings
+from bot.ops.health import HealthChecks
+from bot.ops.http import HEALTH_PATH, add_ops_routes, ops_server
+from bot.ops.metrics import Metrics
 from bot.slack.app import build_app
 from bot.slack.clients import build_web_client
+from bot.slack.metered import MeteredResponder, count_slack_errors
 from bot.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-HEALTH_PATH = "/healthz"
+__all__ = ["EVENTS_PATH", "HEALTH_PATH", "build_http_app", "prepare_app", "serve"]
 
 
-def build_http_app(app: AsyncApp) -> web.Application:
-    """POST /slack/events (events, commands, interactivity) and GET /healthz."""
+def build_http_app(
+    app: AsyncApp, health: HealthChecks | None = None, metrics: Metrics | None = None
+) -> web.Application:
+    """POST /slack/events (events, commands, interactivity), GET /healthz, and with `health` and
+    `metrics` also GET /readyz and /metrics."""
 
     async def events(request: web.Request) -> web.Response:
         bolt_response = await app.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
-    async def health(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
-    web_app.router.add_get(HEALTH_PATH, health)
+    add_ops_routes(web_app, health, metrics)
     return web_app
 
 
-async def serve(settings: SlackSettings, services: SlackServices) -> None:
-    """Run until cancelled, then close connections cleanly."""
+def prepare_app(
+    settings: SlackSettings, services: SlackServices
+) -> tuple[AsyncApp, HealthChecks | None, Metrics | None]:
+    """The Bolt app, instrumented when the services carry an AdminService (its metrics)."""
+    admin = services.admin
+    health = admin.health if admin is not None else None
+    metrics = admin.metrics if admin is not None else None
+    if metrics is not None and not isinstance(services.responder, MeteredResponder):
+        services.responder = MeteredResponder(services.responder, metrics)
     app = build_app(settings, services)
+    if metrics is not None:
+        count_slack_errors(app.client, metrics)
+    return app, health, metrics
+
+
+async def serve(settings: SlackSettings, services: SlackServices, *, health_port: int = 0) -> None:
+    """Run until cancelled, then close connections cleanly."""
+    app, health, metrics = prepare_app(settings, services)
     if settings.app_token is not None and settings.app_token.get_secret_value():
-        await _serve_socket_mode(app, settings)
+        async with ops_server(settings.host, health_port, health, metrics):
+            await _serve_socket_mode(app, settings)
     else:
-        await _serve_http(app, settings)
+        await _serve_http(build_http_app(app, health, metrics), settings)
 
 
 async def _serve_socket_mode(app: AsyncApp, settings: SlackSettings) -> None:
@@ -61,8 +87,8 @@ async def _serve_socket_mode(app: AsyncApp, settings: SlackSettings) -> None:
         logger.info("Socket Mode connection closed")
 
 
-async def _serve_http(app: AsyncApp, settings: SlackSettings) -> None:
-    runner = web.AppRunner(build_http_app(app), access_log=None)
+async def _serve_http(web_app: web.Application, settings: SlackSettings) -> None:
+    runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from redis.asyncio import Redis
 
+from bot.admin.service import AdminService
 from bot.checklist.definition import Checklist
 from bot.checklist.history import DecisionHistory
 from bot.checklist.state import ChecklistStore
@@ -66,6 +67,8 @@ class SlackServices:
     # With neither, the checklist button and prompt are not offered. Tests may pass only a hook.
     start_checklist: StartChecklist | None = None
     checklist: ChecklistServices | None = None
+    # /finetune-admin, /readyz and /metrics exist only when the composition root passes one.
+    admin: AdminService | None = None
 
     def __post_init__(self) -> None:
         if self.checklist is not None and self.start_checklist is None:

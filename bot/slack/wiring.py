@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.admin.wiring import build_admin
 from bot.deps import Deps
 from bot.errors import ConfigError
 from bot.slack.checklist_flow import build_checklist_services
@@ -38,4 +39,5 @@ def build_slack_services(deps: Deps) -> SlackServices:
         feedback=deps.feedback,
         behaviour=deps.settings.slack_behaviour,
         checklist=_checklist(deps),
+        admin=build_admin(deps, deps.settings.admin, deps.metrics),
     )

@@ -4,6 +4,7 @@ async with MockSlackApi() as slack:
     settings = SlackSettings(api_url=slack.url, ...)
     slack.fail("chat.startStream", "unknown_method")       # next call answers ok:false
     slack.rate_limit("chat.postMessage", retry_after=0)    # next call answers 429
+    slack.server_error("chat.appendStream", status=503)    # next call answers 503
     await slack.wait_for("chat.stopStream")
     slack.calls_to("chat.postMessage")[0].params["text"]
     slack.uploads["F0001"]                                  # bytes sent by files_upload_v2
@@ -78,6 +79,10 @@ class MockSlackApi:
             429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
         )
         self._plan(method, planned, times)
+
+    def server_error(self, method: str, status: int = 500, times: int = 1) -> None:
+        """The next `times` calls of `method` answer with an HTTP 5xx, as Slack does in outages."""
+        self._plan(method, _Planned(status, {"ok": False, "error": "internal_error"}), times)
 
     def reset(self) -> None:
         self.calls.clear()

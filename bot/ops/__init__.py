@@ -1,0 +1,1 @@
+"""Operations: health and readiness checks, Prometheus metrics, their HTTP endpoints."""

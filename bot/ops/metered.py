@@ -1,0 +1,43 @@
+"""Engine parts that also record metrics, built in the composition root instead of the plain ones.
+
+Subclasses rather than calls sprinkled through the engine: the retriever sees every query's best
+similarity (including questions that end as no_match) and the feedback store sees every vote.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from bot.memory.feedback import AnswerRecord, FeedbackRecord, FeedbackStore, Rating
+from bot.ops.metrics import Metrics
+from bot.retrieval.embed import Embedder
+from bot.retrieval.retriever import Retrieval, Retriever, SearchMode
+from bot.retrieval.store import KnowledgeStore
+
+
+class MeteredRetriever(Retriever):
+    def __init__(
+        self, store: KnowledgeStore, embedder: Embedder, top_k: int, *, metrics: Metrics
+    ) -> None:
+        super().__init__(store, embedder, top_k)
+        self.metrics = metrics
+
+    async def retrieve(
+        self, text: str, limit: int | None = None, mode: SearchMode = "hybrid"
+    ) -> Retrieval:
+        retrieval = await super().retrieve(text, limit, mode)
+        self.metrics.observe_similarity(retrieval.best_similarity)
+        return retrieval
+
+
+class MeteredFeedbackStore(FeedbackStore):
+    def __init__(self, redis: Redis, *, metrics: Metrics, **options: int) -> None:
+        super().__init__(redis, **options)
+        self.metrics = metrics
+
+    async def record(
+        self, answer: AnswerRecord, *, user_id: str, rating: Rating, reason: str | None = None
+    ) -> FeedbackRecord:
+        recorded = await super().record(answer, user_id=user_id, rating=rating, reason=reason)
+        self.metrics.count_feedback(rating)
+        return recorded
