@@ -6,7 +6,7 @@ import asyncio
 import logging
 from pathlib import Path
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -23,11 +23,15 @@ logger = logging.getLogger(__name__)
 _TIMEOUT_SECONDS = 2.0
 _RETRIES = 2
 _HEALTH_TIMEOUT_SECONDS = 3.0
+# redis-py 8's pool raises MaxConnectionsError at once when its 100 connections are busy; that
+# error is a ConnectionError, so a burst of Slack events looked like an outage: dedupe let
+# retries through and memory was skipped. A blocking pool makes a burst wait its turn instead.
+_MAX_CONNECTIONS = 100
 
 
 def make_client(url: str) -> Redis:
     """A lazily connecting client: creating it never fails, whether or not the server is up."""
-    return Redis.from_url(
+    pool = BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
         socket_timeout=_TIMEOUT_SECONDS,
@@ -35,7 +39,10 @@ def make_client(url: str) -> Redis:
         health_check_interval=30,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), _RETRIES),
         retry_on_error=[RedisConnectionError, RedisTimeoutError, OSError],
+        max_connections=_MAX_CONNECTIONS,
+        timeout=_TIMEOUT_SECONDS,  # the longest wait for a free connection
     )
+    return Redis.from_pool(pool)  # the client owns the pool: aclose() closes it
 
 
 async def connect_redis(

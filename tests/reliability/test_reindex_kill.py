@@ -1,0 +1,128 @@
+"""`advisor reindex --full` killed with SIGKILL mid-embedding: the previous index keeps answering,
+the embedded Qdrant's lock is not left behind, and the next reindex works.
+
+Real processes on embedded defaults. The kill lands while the big rebuild is still running (the
+test checks the process had not finished), after the time a small build takes to start and load
+the model, so it lands in the embedding stage, which on this corpus lasts well over ten seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ("when-to-fine-tune.md", "when-to-use-rag.md", "structured-output-json-sql-tools.md")
+WORDS = [
+    "adapter",
+    "batch",
+    "corpus",
+    "dataset",
+    "drift",
+    "embedding",
+    "eval",
+    "fine-tune",
+    "gradient",
+    "holdout",
+    "index",
+    "label",
+    "latency",
+    "lora",
+    "metric",
+    "prompt",
+    "quality",
+    "rank",
+    "recall",
+    "retrieval",
+    "schema",
+    "token",
+    "update",
+    "vector",
+    "weight",
+]
+
+
+def advisor(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "bot", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+
+
+def write_bulk(folder: Path, documents: int = 120, sections: int = 12) -> None:
+    """Distinct filler documents (about 1,400 chunks) so a full rebuild must embed for a while."""
+    rng = random.Random(6)
+    folder.mkdir()
+    for d in range(documents):
+        body = [f"# Bulk document {d}"]
+        for s in range(sections):
+            words = " ".join(rng.choice(WORDS) for _ in range(150))
+            body.append(f"## Section {s}\n{words}.")
+        (folder / f"bulk-{d:03d}.md").write_text("\n\n".join(body))
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for name in DOCS:
+        shutil.copy(ROOT / "knowledge" / name, knowledge / name)
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ADVISOR_", "OPENAI_", "SLACK_", "REDIS_", "QDRANT_"))
+    }
+    return {
+        **base,
+        "ADVISOR_KNOWLEDGE_DIR": str(knowledge),
+        "ADVISOR_DATA_DIR": str(tmp_path / "data"),
+        "HF_HUB_OFFLINE": "1",
+    }
+
+
+def version_of(run: subprocess.CompletedProcess[str]) -> str:
+    assert run.returncode == 0, run.stderr
+    return str(json.loads(run.stdout)["version"])
+
+
+def test_killed_full_reindex_leaves_the_old_index_answering(env: dict[str, str]) -> None:
+    started = time.monotonic()
+    old = version_of(advisor("reindex", "--json", env=env))
+    small_build = time.monotonic() - started
+    write_bulk(Path(env["ADVISOR_KNOWLEDGE_DIR"]) / "bulk")
+
+    command = [sys.executable, "-m", "bot", "reindex", "--full", "--json"]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        time.sleep(small_build + 3)
+        assert process.poll() is None, "the rebuild finished before it could be killed"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+    asked = advisor("ask", "--json", "Should we fine-tune for strict JSON output?", env=env)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout.splitlines()[-1])
+    assert answer["index_version"] == old
+    assert answer["mode"] == "extractive" and answer["citations"]
+
+    shutil.rmtree(Path(env["ADVISOR_KNOWLEDGE_DIR"]) / "bulk")
+    new = version_of(advisor("reindex", "--full", "--json", env=env))
+    assert new != old
+    status = advisor("status", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    state = json.loads(status.stdout)
+    assert state["problem"] is None and state["index"]["version"] == new
