@@ -7,6 +7,7 @@ CLI. A bad value raises `ConfigError` naming the environment variable, never a p
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -286,6 +287,14 @@ def env_name(info: FieldInfo, field_name: str) -> str:
     return field_name.upper()
 
 
+_URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^:/@]*:)[^@]*@", re.IGNORECASE)
+
+
+def mask_url_password(text: str) -> str:
+    """`redis://user:secret@host` -> `redis://user:********@host`: URLs may carry passwords."""
+    return _URL_PASSWORD.sub(r"\1********@", text)
+
+
 def _redact(value: object) -> str:
     if isinstance(value, SecretStr):
         return "********" if value.get_secret_value() else "(empty)"
@@ -293,7 +302,7 @@ def _redact(value: object) -> str:
         return "(unset)"
     if isinstance(value, frozenset):
         return ",".join(sorted(value)) or "(empty)"
-    return str(value)
+    return mask_url_password(str(value))
 
 
 def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Settings:
@@ -326,6 +335,6 @@ def _explain(group_type: type[_Group], exc: ValidationError) -> list[str]:
             name = field_name
         raw = os.environ.get(name)
         secret = any(word in name for word in ("KEY", "SECRET", "TOKEN"))
-        shown = "" if raw is None or secret else f" (got {raw!r})"
+        shown = "" if raw is None or secret else f" (got {mask_url_password(raw)!r})"
         problems.append(f"{name}: {error['msg']}{shown}")
     return problems

@@ -9,12 +9,15 @@ and the metrics registry); without it only /healthz is served.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+from urllib.parse import parse_qs
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
 
 from bot.config import SlackSettings
 from bot.ops.health import HealthChecks
@@ -32,19 +35,65 @@ __all__ = ["EVENTS_PATH", "HEALTH_PATH", "build_http_app", "prepare_app", "serve
 
 
 def build_http_app(
-    app: AsyncApp, health: HealthChecks | None = None, metrics: Metrics | None = None
+    app: AsyncApp,
+    health: HealthChecks | None = None,
+    metrics: Metrics | None = None,
+    *,
+    signing_secret: str | None = None,
 ) -> web.Application:
     """POST /slack/events (events, commands, interactivity), GET /healthz, and with `health` and
-    `metrics` also GET /readyz and /metrics."""
+    `metrics` also GET /readyz and /metrics.
+
+    With `signing_secret` the signature is checked before Bolt parses the body, so a forged or
+    replayed request is a 401 however malformed it is. Bolt checks it again afterwards.
+    """
+    verifier = SignatureVerifier(signing_secret) if signing_secret else None
 
     async def events(request: web.Request) -> web.Response:
-        bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        body = await request.read()
+        if verifier is not None and not _signed(verifier, body, request):
+            return web.Response(status=401, text="invalid signature")
+        if not well_formed(body, request.content_type):
+            return web.Response(status=400, text="bad request")
+        try:
+            bolt_response = await app.async_dispatch(await to_bolt_request(request))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # Bolt parses the body before it verifies the signature or runs any listener, and
+            # raises on bodies no Slack request has (invalid JSON, a bare list...). That is the
+            # sender's fault: a 400, never a 500 with a stack trace.
+            logger.warning(
+                "rejected an unparseable request to %s: %s", EVENTS_PATH, type(exc).__name__
+            )
+            return web.Response(status=400, text="bad request")
         return await to_aiohttp_response(bolt_response)
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
     add_ops_routes(web_app, health, metrics)
     return web_app
+
+
+def well_formed(body: bytes, content_type: str) -> bool:
+    """Whether the body has the shape of a Slack request: a JSON object (events; an `event`, if
+    any, is an object) or a form whose `payload`, if any, is a JSON object. Bolt's middleware
+    assumes this shape and answers 500 when it is missing."""
+    try:
+        if content_type == "application/x-www-form-urlencoded":
+            fields = parse_qs(body.decode("utf-8"), strict_parsing=False)
+            if "payload" not in fields:
+                return True
+            return isinstance(json.loads(fields["payload"][0]), dict)
+        parsed = json.loads(body) if body.strip() else {}
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("event", {}), dict)
+
+
+def _signed(verifier: SignatureVerifier, body: bytes, request: web.Request) -> bool:
+    try:
+        return bool(verifier.is_valid_request(body, dict(request.headers)))
+    except ValueError:  # a timestamp that is not a number
+        return False
 
 
 def prepare_app(
@@ -69,7 +118,8 @@ async def serve(settings: SlackSettings, services: SlackServices, *, health_port
         async with ops_server(settings.host, health_port, health, metrics):
             await _serve_socket_mode(app, settings)
     else:
-        await _serve_http(build_http_app(app, health, metrics), settings)
+        secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
+        await _serve_http(build_http_app(app, health, metrics, signing_secret=secret), settings)
 
 
 async def _serve_socket_mode(app: AsyncApp, settings: SlackSettings) -> None:

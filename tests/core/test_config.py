@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings
+from bot.config import load_settings, mask_url_password
 from bot.errors import ConfigError
 
 ADVISOR = [sys.executable, "-m", "bot"]
@@ -107,3 +107,17 @@ def test_advisor_fails_at_start_naming_the_bad_variable(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "ADVISOR_PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://advisor:s3cret@10.0.0.5:6379/0", "redis://advisor:********@10.0.0.5:6379/0"),
+        ("rediss://:s3cret@cache:6380", "rediss://:********@cache:6380"),
+        ("redis://cache:6379/0", "redis://cache:6379/0"),
+        ("https://qdrant.internal:6333", "https://qdrant.internal:6333"),
+        ("unix:///tmp/redis.sock", "unix:///tmp/redis.sock"),
+    ],
+)
+def test_url_passwords_are_masked(url: str, shown: str) -> None:
+    assert mask_url_password(url) == shown
