@@ -118,3 +118,11 @@ def status_text(status: AdminStatus) -> str:
 
 def running_text(holder: LockHolder) -> str:
     return f"started by {who(holder.owner)} at {holder.started_at} UTC on {holder.host}"
+
+
+def unknown_reindex_argument(word: str) -> str:
+    shown = word[:40].replace("`", "'")
+    return (
+        f"`{shown}` is not an option of reindex. Reindex always reads the configured knowledge "
+        "folder; its only option is `--dry-run`."
+    )

@@ -24,6 +24,8 @@ from tests.ops.admin_harness import admin_env as admin_env  # fixture
 from tests.slack.conftest import CHANNEL, SIGNING_SECRET, sign
 from tests.support.slack_api import TEAM_ID, MockSlackApi
 
+REQUEST_TIMEOUT = 15.0
+
 
 @dataclass
 class AdminSlack:
@@ -47,8 +49,12 @@ class AdminSlack:
         }
         body = urlencode(fields)
         headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
-        response = await self.http.post(EVENTS_PATH, data=body, headers=headers)
-        return response.status, await response.text()
+        # Bounded: a request that is never answered fails this test in seconds instead of
+        # holding the run for the client's 300 s default.
+        response = await asyncio.wait_for(
+            self.http.post(EVENTS_PATH, data=body, headers=headers), REQUEST_TIMEOUT
+        )
+        return response.status, await asyncio.wait_for(response.text(), REQUEST_TIMEOUT)
 
     def texts(self, method: str) -> list[str]:
         return [str(call.params.get("text", "")) for call in self.api.calls_to(method)]
@@ -116,6 +122,16 @@ async def test_non_admins_are_refused_and_every_attempt_is_logged(
     refused = [r for r in caplog.records if "UINTRUDER" in r.getMessage()]
     assert len(refused) == 4
     assert all("refused" in r.getMessage() and r.user_id == "UINTRUDER" for r in refused)
+
+
+@pytest.mark.parametrize("argument", ["../../etc", "/etc/passwd", "--dir=/tmp", "knowledge/../.."])
+async def test_reindex_refuses_path_like_arguments(slack: AdminSlack, argument: str) -> None:
+    status, body = await slack.command(f"reindex {argument}")
+    assert status == 200
+    assert "is not an option of reindex" in body
+    await slack.api.settle(quiet=0.1)
+    assert slack.channel_texts() == []
+    assert await slack.env.live_version() is None  # nothing was read or built
 
 
 async def test_help_for_admins_lists_every_subcommand(slack: AdminSlack) -> None:

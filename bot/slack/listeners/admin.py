@@ -68,6 +68,11 @@ def register(app: AsyncApp, admin: AdminService) -> None:
         if not allowed:
             await ack(text=messages.REFUSED)
             return
+        unknown = [word for word in words[1:] if word != "--dry-run"]
+        if action == "reindex" and unknown:
+            # The folder is fixed by ADVISOR_KNOWLEDGE_DIR; a path from chat is never read.
+            await ack(text=messages.unknown_reindex_argument(unknown[0]))
+            return
         if action == "reindex":
             await ack()
             spawn(_reindex(admin, client, respond, where, dry_run="--dry-run" in words[1:]))
