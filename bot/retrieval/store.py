@@ -199,7 +199,12 @@ class KnowledgeStore:
             await self.client.delete(collection, qm.PointIdsList(points=list(point_ids)), wait=True)
 
     async def publish(self, collection: str) -> None:
-        """Point the alias at `collection` in one atomic operation."""
+        """Point the alias at `collection` in one atomic operation.
+
+        The collection is marked as published first: only marked collections are rollback
+        targets, so a build killed half-way (which never gets the mark) is never served.
+        """
+        await self.client.update_collection(collection, metadata={"published": True})
         operations: list[qm.AliasOperations] = []
         if await self.live_collection() is not None:
             operations.append(
@@ -213,9 +218,11 @@ class KnowledgeStore:
         await self.client.update_collection_aliases(change_aliases_operations=operations)
 
     async def previous_collection(self) -> str | None:
-        """The newest collection older than the live one: what `rollback` returns to."""
+        """The newest published collection older than the live one: what `rollback` returns to."""
         live = await self.live_collection()
-        older = [name for name in await self.versions() if live is not None and name < live]
+        if live is None:
+            return None
+        older = [name for name in await self.published_versions() if name < live]
         return older[-1] if older else None
 
     async def rollback(self) -> str:
@@ -232,18 +239,24 @@ class KnowledgeStore:
         prefix = f"{self.alias}-"
         return sorted(c.name for c in listed.collections if c.name.startswith(prefix))
 
-    async def cleanup(self, keep_previous: int = KEEP_PREVIOUS) -> list[str]:
-        """Drop collections older than the live one and its `keep_previous` predecessors.
+    async def published_versions(self) -> list[str]:
+        published = []
+        for name in await self.versions():
+            described = await self.client.get_collection(name)
+            if (described.config.metadata or {}).get("published"):
+                published.append(name)
+        return published
 
-        Unpublished collections newer than the live one (a failed build, or the build a rollback
-        left) are dropped too.
+    async def cleanup(self, keep_previous: int = KEEP_PREVIOUS) -> list[str]:
+        """Keep the live collection and its `keep_previous` published predecessors; drop the
+        rest: older builds, builds a rollback left behind, and builds that never finished.
         """
         live = await self.live_collection()
         names = await self.versions()
         if live is None or live not in names:
             return []
-        position = names.index(live)
-        keep = set(names[max(0, position - keep_previous) : position + 1])
+        older = [name for name in await self.published_versions() if name < live]
+        keep = {live, *older[len(older) - keep_previous :]} if keep_previous else {live}
         dropped = [name for name in names if name not in keep]
         for name in dropped:
             await self.client.delete_collection(name)

@@ -236,3 +236,19 @@ async def test_before_publish_can_refuse_and_rollback_returns(deps: Deps, folder
     assert await deps.store.live_collection() == first
     with pytest.raises(UserFacingError, match="no previous index"):
         await deps.store.rollback()
+
+
+async def test_an_unfinished_build_is_never_a_rollback_target_and_is_cleaned_up(
+    deps: Deps, folder: Path
+) -> None:
+    await run(deps, folder)
+    first = await deps.store.live_collection()
+    # What a build killed mid-way leaves behind: a filled-in but never published collection.
+    orphan = await deps.store.create_collection("29990101-000000-000000", 64, "x", "killed")
+    assert await deps.store.previous_collection() is None
+    with pytest.raises(UserFacingError, match="no previous index"):
+        await deps.store.rollback()
+    await run(deps, folder, full=True)
+    versions = await deps.store.versions()
+    assert orphan not in versions
+    assert await deps.store.previous_collection() == first
