@@ -12,6 +12,7 @@ from bot.models import DeltaEvent, DoneEvent, Question, StatusEvent
 from bot.slack.blocks import answer_footer
 from bot.slack.guard import Where, listener_guard
 from bot.slack.indicator import Indicator
+from bot.slack.mrkdwn import escape, neutralise_mentions
 from bot.slack.parsing import IncomingMessage
 from bot.slack.parts import Target
 from bot.slack.services import SlackServices
@@ -58,6 +59,32 @@ async def answer_message(
             await _stream_answer(client, services, message, thread_ts, indicator)
         finally:
             await indicator.clear()
+
+
+async def answer_in_new_thread(
+    client: AsyncWebClient,
+    services: SlackServices,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    is_dm: bool,
+) -> None:
+    """Post the question as its own message and answer in its thread, so the answer gets a
+    thread (and a memory) of its own, as a mention would."""
+    posted = await client.chat_postMessage(
+        channel=channel_id, text=f"<@{user_id}> asked: _{escape(neutralise_mentions(text))}_"
+    )
+    message = IncomingMessage(
+        team_id=team_id,
+        channel_id=channel_id,
+        user_id=user_id,
+        text=text,
+        ts=str(posted["ts"]),
+        is_dm=is_dm,
+    )
+    await answer_message(client, services, message)
 
 
 async def _stream_answer(

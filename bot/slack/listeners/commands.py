@@ -18,11 +18,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserFacingError, new_error_id
-from bot.slack.answering import answer_message
+from bot.slack.answering import answer_in_new_thread
 from bot.slack.checklist_flow import UNAVAILABLE, recent_decisions
 from bot.slack.guard import GENERIC_MESSAGE, Where, listener_guard
-from bot.slack.mrkdwn import escape, neutralise_mentions
-from bot.slack.parsing import IncomingMessage
+from bot.slack.mrkdwn import escape
 from bot.slack.prompts import EMPTY_MENTION_HINT
 from bot.slack.services import ChecklistRequest, SlackServices
 
@@ -118,17 +117,12 @@ async def _ask(
     async with listener_guard(client, where):
         if not (channel_id and user_id and team_id):
             return
-        # Posting the question gives the answer a thread, so follow-ups work as for mentions.
-        posted = await client.chat_postMessage(
-            channel=channel_id,
-            text=f"<@{user_id}> asked: _{escape(neutralise_mentions(text))}_",
-        )
-        message = IncomingMessage(
+        await answer_in_new_thread(
+            client,
+            services,
             team_id=team_id,
             channel_id=channel_id,
             user_id=user_id,
             text=text,
-            ts=str(posted["ts"]),
             is_dm=str(command.get("channel_name")) == "directmessage",
         )
-        await answer_message(client, services, message)

@@ -10,11 +10,9 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.memory.dedupe import first_delivery
-from bot.slack.answering import answer_message
+from bot.slack.answering import answer_in_new_thread
 from bot.slack.blocks import Block
 from bot.slack.guard import Where, listener_guard
-from bot.slack.mrkdwn import escape
-from bot.slack.parsing import IncomingMessage
 from bot.slack.prompts import SUGGESTED_PROMPTS
 from bot.slack.services import SlackServices
 
@@ -87,16 +85,12 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             return
         where = Where("suggested_prompt", context.team_id, channel_id, None, user_id)
         async with listener_guard(client, where):
-            # The question becomes its own message so the answer gets its own thread (and memory).
-            posted = await client.chat_postMessage(
-                channel=channel_id, text=f"<@{user_id}> asked: _{escape(text)}_"
-            )
-            message = IncomingMessage(
+            await answer_in_new_thread(
+                client,
+                services,
                 team_id=team_id,
                 channel_id=channel_id,
                 user_id=user_id,
                 text=text,
-                ts=str(posted["ts"]),
                 is_dm=True,
             )
-            await answer_message(client, services, message)
