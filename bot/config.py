@@ -11,7 +11,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -23,6 +31,30 @@ EmbedderName = Literal["local", "openai"]
 def _env(name: str) -> Any:
     """Bind a field to exactly one environment variable (case-insensitive) or its field name."""
     return AliasChoices(name)
+
+
+def _require_http(value: str) -> None:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must start with http:// or https://")
+
+
+def _optional_http_url(value: str | None) -> str | None:
+    if value:
+        _require_http(value)
+    return value or None
+
+
+def _split_ids(value: object) -> object:
+    # Env values arrive as "C1,C2"; Python callers may pass any iterable of ids.
+    if isinstance(value, str):
+        return frozenset(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+# An http(s) URL, or unset (an empty value counts as unset).
+OptionalHttpUrl = Annotated[str | None, AfterValidator(_optional_http_url)]
+# Comma-separated Slack ids; NoDecode keeps pydantic-settings from expecting JSON.
+IdSet = Annotated[frozenset[str], NoDecode, BeforeValidator(_split_ids)]
 
 
 class _Group(BaseSettings):
@@ -63,15 +95,8 @@ class RetrievalSettings(_Group):
 
 
 class QdrantSettings(_Group):
-    url: str | None = Field(None, validation_alias=_env("QDRANT_URL"))
+    url: OptionalHttpUrl = Field(None, validation_alias=_env("QDRANT_URL"))
     api_key: SecretStr | None = Field(None, validation_alias=_env("QDRANT_API_KEY"))
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value or None
 
 
 class RedisSettings(_Group):
@@ -99,20 +124,13 @@ class RedisSettings(_Group):
 
 class LLMSettings(_Group):
     api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
-    base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    base_url: OptionalHttpUrl = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     chat_model: str = Field(
         "gpt-4o-mini", min_length=1, validation_alias=_env("ADVISOR_CHAT_MODEL")
     )
     timeout_seconds: float = Field(30.0, gt=0, le=600, validation_alias=_env("ADVISOR_LLM_TIMEOUT"))
     max_retries: int = Field(2, ge=0, le=10, validation_alias=_env("ADVISOR_LLM_MAX_RETRIES"))
     temperature: float = Field(0.2, ge=0, le=2, validation_alias=_env("ADVISOR_LLM_TEMPERATURE"))
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value or None
 
     @property
     def enabled(self) -> bool:
@@ -141,8 +159,7 @@ class SlackSettings(_Group):
     @field_validator("api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
+        _require_http(value)
         return value if value.endswith("/") else value + "/"
 
     @property
@@ -158,7 +175,7 @@ class SlackBehaviour(_Group):
     "ask here" channels where every new top-level message is answered without a mention.
     """
 
-    channel_allowlist: Annotated[frozenset[str], NoDecode] = Field(
+    channel_allowlist: IdSet = Field(
         frozenset(), validation_alias=_env("ADVISOR_SLACK_CHANNEL_ALLOWLIST")
     )
     ignore_bots: bool = Field(True, validation_alias=_env("ADVISOR_SLACK_IGNORE_BOTS"))
@@ -170,14 +187,6 @@ class SlackBehaviour(_Group):
     )
     reaction: str = Field("hourglass_flowing_sand", validation_alias=_env("ADVISOR_SLACK_REACTION"))
 
-    @field_validator("channel_allowlist", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        # Env values arrive as "C1,C2"; Python callers may pass any iterable of ids.
-        if isinstance(value, str):
-            return frozenset(part.strip() for part in value.split(",") if part.strip())
-        return value
-
     @field_validator("reaction")
     @classmethod
     def _bare_name(cls, value: str) -> str:
@@ -186,9 +195,7 @@ class SlackBehaviour(_Group):
 
 class AdminSettings(_Group):
     # Slack user ids allowed to run /finetune-admin, e.g. "U012ABC,U034DEF".
-    admin_user_ids: Annotated[frozenset[str], NoDecode] = Field(
-        frozenset(), validation_alias=_env("ADVISOR_ADMIN_USER_IDS")
-    )
+    admin_user_ids: IdSet = Field(frozenset(), validation_alias=_env("ADVISOR_ADMIN_USER_IDS"))
     # Also trust the workspace's admins and owners (checked with users.info on each command).
     admins_include_workspace_admins: bool = Field(
         False, validation_alias=_env("ADVISOR_ADMINS_INCLUDE_WORKSPACE_ADMINS")
@@ -203,13 +210,6 @@ class AdminSettings(_Group):
     reindex_lock_ttl_seconds: int = Field(
         60, ge=5, le=3600, validation_alias=_env("ADVISOR_REINDEX_LOCK_TTL_SECONDS")
     )
-
-    @field_validator("admin_user_ids", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(part.strip() for part in value.split(",") if part.strip())
-        return value
 
 
 class Settings:
