@@ -26,10 +26,10 @@ from bench.stats import percentile
 from bot.config import load_settings
 from bot.deps import Deps, aclose, build_deps
 from bot.models import Chunk
-from bot.retrieval import sparse
 from bot.retrieval.evaluation import QUESTIONS_FILE, evaluate, load_questions
-from bot.retrieval.indexer import chunk_all, embedding_text, reindex
+from bot.retrieval.indexer import chunk_all, reindex
 from bot.retrieval.ingest import scan_folder
+from bot.retrieval.represent import sparse_vector
 from bot.retrieval.retriever import Retriever, SearchMode
 from bot.retrieval.store import KnowledgeStore
 
@@ -177,9 +177,7 @@ async def large_corpus(deps: Deps) -> None:
         "synthetic", len(dense[0]), deps.embedder.name, "bench"
     )
     started = time.perf_counter()
-    await store.upsert(
-        collection, chunks, dense, [sparse.document_vector(embedding_text(c)) for c in chunks]
-    )
+    await store.upsert(collection, chunks, dense, [sparse_vector(c) for c in chunks])
     await store.publish(collection)
     write_seconds = time.perf_counter() - started
     print(

@@ -25,6 +25,7 @@ from bot.models import (
     StatusEvent,
     Turn,
 )
+from bot.retrieval.coverage import is_covered
 from bot.retrieval.retriever import Retrieval, Retriever
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ class Answerer:
         passages = list(retrieval.passages)
         version = retrieval.index_version
 
-        if not passages or retrieval.best_similarity < self.min_score:
+        if not is_covered(question, retrieval, self.min_score):
             for piece in _pieces(NO_MATCH_TEXT):
                 yield DeltaEvent(text=piece)
             yield DoneEvent(

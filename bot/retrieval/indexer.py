@@ -15,10 +15,10 @@ from pathlib import Path
 
 from bot.errors import UserFacingError
 from bot.models import Chunk, Frozen
-from bot.retrieval import sparse
 from bot.retrieval.chunking import chunk_document
 from bot.retrieval.embed import Embedder
 from bot.retrieval.ingest import ScanResult, SkippedFile, scan_folder
+from bot.retrieval.represent import embedding_text, sparse_vector
 from bot.retrieval.store import KnowledgeStore, StoredPoint, new_version
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,6 @@ class ChunkDiff(Frozen):
     changed: tuple[Chunk, ...]
     unchanged: tuple[Chunk, ...]
     removed: tuple[str, ...]  # point ids
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """What gets embedded: the passage with its document title and section for context."""
-    return "\n".join(part for part in (chunk.title, chunk.section, chunk.text) if part)
 
 
 def diff_chunks(chunks: Sequence[Chunk], stored: Sequence[StoredPoint]) -> ChunkDiff:
@@ -136,7 +131,7 @@ async def reindex(
     if live is not None and compatible and to_write:
         reusable = await store.vectors_by_hash(live.collection, {c.content_hash for c in to_write})
     dense, embedded = await _dense_vectors(embedder, to_write, reusable, report_progress)
-    sparse_vectors = [sparse.document_vector(embedding_text(chunk)) for chunk in to_write]
+    sparse_vectors = [sparse_vector(chunk) for chunk in to_write]
 
     if not rebuild and live is not None:
         if to_write or diff.removed:

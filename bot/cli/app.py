@@ -1,0 +1,63 @@
+"""The `advisor` Typer app and what every command shares: settings, the error policy, Deps.
+
+Commands live in one module per area (answers, index, checklist, slack, info) and register on
+`app` when `bot.cli` is imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings, load_settings
+from bot.deps import Deps, aclose, build_deps
+from bot.errors import AdvisorError, UserFacingError, new_error_id
+from bot.logging_setup import configure_logging
+
+app = typer.Typer(
+    help="The fine-tune advisor: should you prompt, add RAG, or fine-tune?",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("bot.cli")
+T = TypeVar("T")
+
+
+def settings() -> Settings:
+    loaded = load_settings()
+    configure_logging(loaded.core.log_level, loaded.core.log_json)
+    return loaded
+
+
+def run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run one command; user-facing errors become a clear message and exit code 2."""
+    try:
+        return asyncio.run(coro_fn())
+    except UserFacingError as exc:
+        err.print(f"[red]Error:[/red] {exc.message}")
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("[yellow]Interrupted.[/yellow]")
+        raise typer.Exit(130) from None
+    except (AdvisorError, OSError, RuntimeError) as exc:
+        error_id = new_error_id()
+        log.exception("command failed (error id %s)", error_id)
+        err.print(f"[red]Error:[/red] {type(exc).__name__} (error id {error_id}); see the log.")
+        raise typer.Exit(1) from None
+
+
+async def with_deps(
+    loaded: Settings, body: Callable[[Deps], Awaitable[T]], *, with_memory: bool = True
+) -> T:
+    deps = await build_deps(loaded, with_memory=with_memory)
+    try:
+        return await body(deps)
+    finally:
+        await aclose(deps)

@@ -1,0 +1,53 @@
+"""`advisor serve` (the Slack bot) and `advisor run` (what `make run` does)."""
+
+from __future__ import annotations
+
+from bot.cli import render
+from bot.cli.answers import chat
+from bot.cli.app import app, console, err, run, settings, with_deps
+from bot.cli.index import reindex_with_progress
+from bot.deps import Deps
+from bot.errors import UserFacingError
+
+
+async def serve(deps: Deps) -> None:
+    from bot.slack.server import serve as serve_slack
+    from bot.slack.wiring import build_slack_services
+
+    services = build_slack_services(deps)
+    await deps.embedder.warm_up()  # the first question should not wait for the model to load
+    slack = deps.settings.slack
+    if slack.app_token is not None:
+        err.print("Connecting to Slack in Socket Mode. Ctrl-C to stop.")
+    else:
+        err.print(f"Listening for Slack on http://{slack.host}:{slack.port}/slack/events")
+    await serve_slack(slack, services, health_port=deps.settings.admin.health_port)
+
+
+@app.command("serve")
+def serve_command() -> None:
+    """Run the Slack bot: Socket Mode with SLACK_APP_TOKEN, otherwise HTTP on ADVISOR_PORT."""
+    loaded = settings()
+    if not loaded.slack.configured:
+        raise UserFacingError("`advisor serve` needs SLACK_BOT_TOKEN; see docs/install-slack.md.")
+    run(lambda: with_deps(loaded, serve))
+
+
+@app.command("run")
+def run_command() -> None:
+    """What `make run` does: bring the index up to date, then start the Slack bot when Slack
+    tokens are set, and the terminal chat otherwise."""
+    loaded = settings()
+
+    async def body(deps: Deps) -> None:
+        report = await reindex_with_progress(
+            deps, loaded.core.knowledge_dir, False, False, quiet=False
+        )
+        if report.embedded or report.removed:
+            render.print_report(console, report)
+        if loaded.slack.configured:
+            await serve(deps)
+        else:
+            await chat(deps)
+
+    run(lambda: with_deps(loaded, body))
