@@ -22,7 +22,9 @@ from bot.retrieval.frontmatter import split_front_matter
 logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
-RESERVED_FILES = frozenset({"checklist.yaml", "questions.yaml"})
+# Control files that live next to the documents: the checklist and two test sets (questions for
+# retrieval, situations for the situation readers). Never indexed, never reported as skipped.
+RESERVED_FILES = frozenset({"checklist.yaml", "questions.yaml", "situations.yaml"})
 
 # UTF-32 first: its little-endian BOM starts with the UTF-16 one.
 _BOMS = (
