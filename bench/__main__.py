@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.load import run_load
+from bench.situations import run_situation_bench
 from bench.slack_bench import run_slack_bench
 from bench.stats import percentile
 from bot.config import load_settings
@@ -91,6 +92,7 @@ def synthetic_chunks(seed_chunks: Sequence[Chunk], count: int) -> list[Chunk]:
 
 async def run(data_dir: Path) -> None:
     print(f"Machine: {machine()}")
+    await run_situation_bench(KNOWLEDGE)
     settings = load_settings(env_file=None, core={"data_dir": data_dir, "knowledge_dir": KNOWLEDGE})
     deps: Deps = await build_deps(settings)
     try:

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.errors import ConfigError
 
 EmbedderName = Literal["local", "openai"]
+ReaderChoice = Literal["auto", "offline", "llm"]
 
 
 def _env(name: str) -> Any:
@@ -131,6 +132,18 @@ class LLMSettings(_Group):
     timeout_seconds: float = Field(30.0, gt=0, le=600, validation_alias=_env("ADVISOR_LLM_TIMEOUT"))
     max_retries: int = Field(2, ge=0, le=10, validation_alias=_env("ADVISOR_LLM_MAX_RETRIES"))
     temperature: float = Field(0.2, ge=0, le=2, validation_alias=_env("ADVISOR_LLM_TEMPERATURE"))
+    # How a situation is read from a message: `auto` uses the chat model when one is configured
+    # (falling back to the offline reader on any failure) and the offline reader otherwise.
+    situation_reader: ReaderChoice = Field(
+        "auto", validation_alias=_env("ADVISOR_SITUATION_READER")
+    )
+    reader_timeout_seconds: float = Field(
+        8.0, gt=0, le=120, validation_alias=_env("ADVISOR_SITUATION_READER_TIMEOUT")
+    )
+
+    @property
+    def reads_with_llm(self) -> bool:
+        return self.enabled and self.situation_reader in ("auto", "llm")
 
     @property
     def enabled(self) -> bool:
@@ -319,6 +332,9 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
             built[name] = group_type(_env_file=use_file, **overrides.get(name, {}))
         except ValidationError as exc:
             problems.extend(_explain(group_type, exc))
+    llm = built.get("llm")
+    if isinstance(llm, LLMSettings) and llm.situation_reader == "llm" and not llm.enabled:
+        problems.append("ADVISOR_SITUATION_READER: 'llm' needs a chat model (set OPENAI_API_KEY)")
     if problems:
         raise ConfigError("Invalid setting: " + "; ".join(problems))
     return Settings(**built)

@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, cast
 from qdrant_client import AsyncQdrantClient
 from redis.asyncio import Redis
 
-from bot.advisor import Advisor
-from bot.answer import Answerer
+from bot.answer import Advisor
+from bot.checklist.loader import CHECKLIST_FILE, load_from_knowledge_dir
+from bot.checklist.reading.base import SituationReader
+from bot.checklist.reading.offline import OfflineReader
+from bot.checklist.verdicts import Verdicts, document_titles
 from bot.config import Settings
 from bot.errors import IndexLockedError
 from bot.memory.connection import connect_redis
@@ -30,6 +33,8 @@ from bot.retrieval.retriever import Retriever
 from bot.retrieval.store import KnowledgeStore
 
 if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
     from bot.llm.chat import ChatClient
 
 log = logging.getLogger(__name__)
@@ -43,7 +48,7 @@ class Deps:
     embedder: Embedder
     retriever: Retriever
     chat: ChatClient | None
-    answerer: Answerer
+    verdicts: Verdicts | None  # None when the knowledge folder has no checklist.yaml
     advisor: Advisor
     redis: Redis | None
     memory: ConversationMemory | None
@@ -79,6 +84,28 @@ def open_qdrant(settings: Settings) -> AsyncQdrantClient:
         ) from None
 
 
+def build_verdicts(settings: Settings, openai_client: AsyncOpenAI | None) -> Verdicts | None:
+    """The checklist, its situation reader and the cited documents' titles. A folder without
+    checklist.yaml has no verdicts; a broken one stops the start with file:line."""
+    knowledge_dir = settings.core.knowledge_dir
+    if not (knowledge_dir / CHECKLIST_FILE).is_file():
+        log.warning("no %s in %s: answers carry no verdicts", CHECKLIST_FILE, knowledge_dir)
+        return None
+    checklist = load_from_knowledge_dir(knowledge_dir)
+    reader: SituationReader = OfflineReader(checklist)
+    if openai_client is not None and settings.llm.reads_with_llm:
+        from bot.checklist.reading.llm import LLMReader
+
+        reader = LLMReader(
+            checklist,
+            openai_client,
+            settings.llm.chat_model,
+            fallback=reader,
+            timeout_seconds=settings.llm.reader_timeout_seconds,
+        )
+    return Verdicts(checklist, reader, document_titles(checklist, knowledge_dir))
+
+
 async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
     qdrant = open_qdrant(settings)
     metrics = Metrics()  # one registry per Deps, so tests and processes never share counters
@@ -89,23 +116,20 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
             store, embedder, settings.retrieval.top_k, metrics=metrics
         )
         chat = None
+        openai_client = None
         if settings.llm.enabled:
             # Imported here: the openai package is slow to import and only needed with an LLM.
             from bot.llm.chat import ChatClient, build_openai_client
 
+            openai_client = build_openai_client(settings.llm)
             chat = ChatClient(
-                build_openai_client(settings.llm),
+                openai_client,
                 settings.llm.chat_model,
                 temperature=settings.llm.temperature,
                 max_retries=settings.llm.max_retries,
                 timeout_seconds=settings.llm.timeout_seconds,
             )
-        answerer = Answerer(
-            retriever,
-            chat,
-            min_score=settings.retrieval.min_score,
-            max_question_chars=settings.retrieval.max_question_chars,
-        )
+        verdicts = build_verdicts(settings, openai_client)
         redis: Redis | None = None
         embedded: EmbeddedRedis | None = None
         memory: ConversationMemory | None = None
@@ -129,8 +153,16 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         embedder=embedder,
         retriever=retriever,
         chat=chat,
-        answerer=answerer,
-        advisor=Advisor(answerer, memory),
+        verdicts=verdicts,
+        advisor=Advisor(
+            retriever,
+            chat,
+            memory,
+            verdicts,
+            min_score=settings.retrieval.min_score,
+            max_question_chars=settings.retrieval.max_question_chars,
+            metrics=metrics,
+        ),
         redis=redis,
         memory=memory,
         feedback=feedback,

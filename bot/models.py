@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from bot.checklist.assessment import Assessment
+
 # Fixed namespace so a chunk's point id depends only on where it sits, never on the run.
 _POINT_NAMESPACE = uuid.UUID("6f1c1d8e-3b7a-4f43-9a4c-2f4d8b1e7a10")
 
@@ -98,6 +100,8 @@ class DoneEvent(Frozen):
     citations: tuple[Citation, ...] = ()
     notes: tuple[str, ...] = ()  # short remarks for the user: fallbacks, truncation, memory
     index_version: str | None = None
+    # The checklist's verdict when the question described a situation; None otherwise.
+    assessment: Assessment | None = None
 
 
 AnswerEvent = Annotated[StatusEvent | DeltaEvent | DoneEvent, Field(discriminator="kind")]

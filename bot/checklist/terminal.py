@@ -84,6 +84,11 @@ def render_result(result: Result, console: Console) -> None:
         console.print("[bold]Deciding answers[/bold]")
         for d in result.deciding_answers:
             console.print(f"  - {escape(d.question)} [bold]{escape(d.option)}[/bold]")
+    for blocked in result.blocked:
+        console.print(f"[bold]Ruled out:[/bold] {escape(blocked.label)} (scored {blocked.score})")
+        for block in blocked.reasons:
+            console.print(f"  - {escape(block.rationale)}")
+            console.print(f"    First: {escape(block.unblock)}")
     console.print("[bold]Reasons[/bold]")
     for reason in result.reasons:
         cites = ", ".join(reason.cites)
@@ -102,6 +107,28 @@ def render_result(result: Result, console: Console) -> None:
         )
     if not result.what_would_change:
         console.print("  - No single changed answer changes the recommendation.")
+
+
+def reader_report(knowledge_dir: Path, console: Console) -> int:
+    """What the offline situation reader cannot recognise in this folder's checklist."""
+    from bot.checklist.reading.offline import OfflineReader
+
+    try:
+        checklist = load_from_knowledge_dir(knowledge_dir)
+    except ChecklistError as exc:
+        console.print(f"[red]error:[/red] {escape(exc.message)}")
+        return EXIT_ERROR
+    missing = OfflineReader(checklist).undetectable()
+    if not missing:
+        console.print("The offline reader can recognise every option of every question.")
+        return EXIT_OK
+    console.print(
+        "The offline reader cannot recognise these options (add `cues` to them in "
+        "checklist.yaml; the LLM reader needs nothing more):"
+    )
+    for question_id, option_id in missing:
+        console.print(f"  - {question_id}: {option_id}")
+    return EXIT_OK
 
 
 def run_checklist(

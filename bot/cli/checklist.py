@@ -23,11 +23,19 @@ def checklist_command(
     record: Annotated[
         Path | None, typer.Option("--record", help="Also write an ADR-style decision record.")
     ] = None,
+    reader: Annotated[
+        bool,
+        typer.Option(
+            "--reader", help="List the options the offline situation reader cannot detect."
+        ),
+    ] = False,
 ) -> None:
     """The scored decision checklist: prompting, RAG, fine-tuning or a hybrid?"""
-    from bot.checklist.terminal import run_checklist
+    from bot.checklist.terminal import reader_report, run_checklist
 
     loaded = settings()
+    if reader:
+        raise typer.Exit(reader_report(loaded.core.knowledge_dir, console))
     code = run_checklist(
         loaded.core.knowledge_dir,
         answers,

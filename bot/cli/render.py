@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.checklist.assessment import Assessment
 from bot.memory.feedback import FeedbackRecord
 from bot.models import Citation, DoneEvent
 from bot.retrieval.indexer import ReindexReport
@@ -33,6 +34,19 @@ def answer_json(question: str, done: DoneEvent) -> dict[str, object]:
         ],
         "notes": list(done.notes),
         "index_version": done.index_version,
+        "assessment": assessment_json(done.assessment) if done.assessment else None,
+    }
+
+
+def assessment_json(assessment: Assessment) -> dict[str, object]:
+    """The verdict part of `advisor ask --json` (documented in the README)."""
+    return {
+        "outcome": assessment.outcome,
+        "label": assessment.label,
+        "confidence": assessment.confidence,
+        "facts": [fact.model_dump() for fact in assessment.facts],
+        "missing": list(assessment.missing),
+        "blocked": [blocked.model_dump() for blocked in assessment.blocked],
     }
 
 

@@ -11,16 +11,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.models import Passage
+from bot.checklist.definition import OutcomeId
+from bot.checklist.stance import argues_elsewhere, supports
+from bot.models import Frozen, Passage
 
-HEADER = (
-    "*Extractive answer* (no language model configured: these are the most relevant lines "
-    "from the guidance)"
+NO_MODEL_NOTE = (
+    "(no language model configured: these are the most relevant lines from the guidance)"
 )
-FALLBACK_HEADER = (
-    "*Extractive answer* (the language model did not answer: these are the most relevant lines "
-    "from the guidance)"
+FALLBACK_NOTE = (
+    "(the language model did not answer: these are the most relevant lines from the guidance)"
 )
+HEADER = f"*Extractive answer* {NO_MODEL_NOTE}"
+FALLBACK_HEADER = f"*Extractive answer* {FALLBACK_NOTE}"
 FOOTER = "For a scored recommendation for your situation, run the decision checklist."
 
 
@@ -133,18 +135,7 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a | b else 1.0
 
 
-def extractive_answer(
-    question: str, passages: Sequence[Passage], *, max_points: int = 5, fallback: bool = False
-) -> str:
-    """Markdown answer of the most relevant guidance sentences, each cited as [n].
-
-    `fallback` says the language model failed, rather than that none is configured.
-    """
-    if not passages:
-        return ""
-    candidates = _candidates(passages)
-    if not candidates or max_points < 1:
-        return ""
+def _rank(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
     query = {t for t in _terms(question) if t not in _STOPWORDS}
     # Rare words say more about relevance than words every passage uses.
     total = len(candidates)
@@ -153,15 +144,68 @@ def extractive_answer(
         for term in query
         if any(term in c.terms for c in candidates)
     }
-    ranked = sorted(candidates, key=lambda c: (-_score(c, query, weights), c.n, c.order))
+    return sorted(candidates, key=lambda c: (-_score(c, query, weights), c.n, c.order))
+
+
+def _pick(ranked: Sequence[_Candidate], limit: int) -> list[_Candidate]:
     chosen: list[_Candidate] = []
     for candidate in ranked:
+        if len(chosen) == limit:
+            break
         if any(_jaccard(candidate.terms, c.terms) >= _DUPLICATE_JACCARD for c in chosen):
             continue
         chosen.append(candidate)
-        if len(chosen) == max_points:
-            break
+    return chosen
+
+
+def _bullets(chosen: Sequence[_Candidate]) -> list[str]:
+    return [f"{c.text} [{c.n}]" for c in chosen]
+
+
+def extractive_answer(
+    question: str, passages: Sequence[Passage], *, max_points: int = 5, fallback: bool = False
+) -> str:
+    """Markdown answer of the most relevant guidance sentences, each cited as [n].
+
+    `fallback` says the language model failed, rather than that none is configured.
+    """
+    if not passages or max_points < 1:
+        return ""
+    candidates = _candidates(passages)
+    if not candidates:
+        return ""
+    chosen = _pick(_rank(question, candidates), max_points)
     lead = f"The guidance on {passages[0].chunk.title} says:"
-    bullets = "\n".join(f"- {c.text} [{c.n}]" for c in chosen)
+    bullets = "\n".join(f"- {line}" for line in _bullets(chosen))
     header = FALLBACK_HEADER if fallback else HEADER
     return f"{header}\n\n{lead}\n{bullets}\n\n{FOOTER}"
+
+
+class VerdictGuidance(Frozen):
+    """Guidance lines sorted by how they relate to a verdict, each ending with its [n]."""
+
+    supporting: tuple[str, ...]
+    elsewhere: tuple[str, ...]  # lines that argue for another outcome: "when this would change"
+
+
+def verdict_guidance(
+    question: str,
+    passages: Sequence[Passage],
+    outcome: OutcomeId,
+    *,
+    max_points: int = 4,
+    max_elsewhere: int = 2,
+) -> VerdictGuidance:
+    """The most relevant guidance that agrees with `outcome`, and apart from it the lines that
+    recommend something the verdict does not stand for. A sentence that supports the verdict
+    ranks above an equally relevant one that only informs."""
+    candidates = _candidates(passages) if passages else []
+    ranked = _rank(question, candidates)
+    elsewhere = [c for c in ranked if argues_elsewhere(c.text, outcome)]
+    agreeing = [c for c in ranked if not argues_elsewhere(c.text, outcome)]
+    # Stable sort: among supporting or neutral lines the relevance order is kept.
+    agreeing.sort(key=lambda c: not supports(c.text, outcome))
+    return VerdictGuidance(
+        supporting=tuple(_bullets(_pick(agreeing, max_points))),
+        elsewhere=tuple(_bullets(_pick(elsewhere, max_elsewhere))),
+    )

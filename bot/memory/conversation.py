@@ -1,7 +1,9 @@
 """Conversation turns in Redis: bounded, validated on the way out, and never fatal when Redis is down.
 
-Storage: one Redis list per conversation, one JSON-encoded `Turn` per element, oldest first.
-Appends are a single MULTI/EXEC (RPUSH + LTRIM + EXPIRE), so a conversation never outgrows
+Storage: one Redis list per conversation, one JSON-encoded `Turn` per element, oldest first,
+and beside it one string with the situation facts read so far (the checklist answers a verdict
+rests on; a follow-up such as "we have an eval set now" adds to them). Appends are a single
+MULTI/EXEC (RPUSH + LTRIM + EXPIRE, and SET when facts change), so a conversation never outgrows
 `max_turns` and its TTL slides with every exchange.
 """
 
@@ -12,12 +14,13 @@ import logging
 import math
 from dataclasses import dataclass
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.checklist.assessment import Fact
 from bot.models import Turn
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,7 @@ UNAVAILABLE_NOTE = (
 # What "Redis is unreachable" looks like from redis-py and the socket layer.
 OUTAGE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 _TRUNCATED = " …"
+FACTS = TypeAdapter(tuple[Fact, ...])
 
 
 def conversation_key(team_id: str, channel_id: str, thread_ts: str | None) -> str:
@@ -40,10 +44,15 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 
 
+def facts_key(key: str) -> str:
+    return f"{key}:facts"
+
+
 @dataclass(frozen=True)
 class History:
     turns: tuple[Turn, ...]
     note: str | None = None  # set once per outage, for the answer's notes
+    facts: tuple[Fact, ...] = ()  # situation facts read earlier in this conversation
 
 
 def bound_turns(turns: list[Turn], max_turns: int, max_tokens: int) -> tuple[Turn, ...]:
@@ -102,8 +111,13 @@ class ConversationMemory:
         empty, and the first such History of an outage carries `UNAVAILABLE_NOTE`.
         """
         try:
-            async with asyncio.timeout(self._timeout):
-                raw = await self._redis.lrange(key, -self._max_turns, -1)
+            async with (
+                asyncio.timeout(self._timeout),
+                self._redis.pipeline(transaction=False) as pipe,
+            ):
+                pipe.lrange(key, -self._max_turns, -1)
+                pipe.get(facts_key(key))
+                raw, raw_facts = await pipe.execute()
         except OUTAGE_ERRORS as exc:
             self._failed("load", exc)
             if self._noted:
@@ -118,20 +132,28 @@ class ConversationMemory:
         self._succeeded()
         parsed = (_parse_turn(item, key) for item in raw)
         turns = [turn for turn in parsed if turn is not None]
-        return History(bound_turns(turns, self._max_turns, self._max_tokens))
+        return History(
+            bound_turns(turns, self._max_turns, self._max_tokens),
+            facts=_parse_facts(raw_facts, key),
+        )
 
-    async def append(self, key: str, *turns: Turn) -> bool:
-        """Store `turns` at the end of the conversation; False when Redis could not be reached."""
-        if not turns:
+    async def append(self, key: str, *turns: Turn, facts: tuple[Fact, ...] | None = None) -> bool:
+        """Store `turns` at the end of the conversation, and `facts` (when given) as the
+        conversation's situation facts, in one transaction. False when Redis could not be
+        reached."""
+        if not turns and facts is None:
             return True
         try:
             async with (
                 asyncio.timeout(self._timeout),
                 self._redis.pipeline(transaction=True) as pipe,
             ):
-                pipe.rpush(key, *(turn.model_dump_json() for turn in turns))
-                pipe.ltrim(key, -self._max_turns, -1)
-                pipe.expire(key, self._ttl)
+                if turns:
+                    pipe.rpush(key, *(turn.model_dump_json() for turn in turns))
+                    pipe.ltrim(key, -self._max_turns, -1)
+                    pipe.expire(key, self._ttl)
+                if facts is not None:
+                    pipe.set(facts_key(key), FACTS.dump_json(facts), ex=self._ttl)
                 await pipe.execute()
         except OUTAGE_ERRORS as exc:
             self._failed("append", exc)
@@ -147,7 +169,7 @@ class ConversationMemory:
         """Forget a conversation. During an outage this is logged and skipped, not raised."""
         try:
             async with asyncio.timeout(self._timeout):
-                await self._redis.delete(key)
+                await self._redis.delete(key, facts_key(key))
         except OUTAGE_ERRORS as exc:
             self._failed("clear", exc)
             return
@@ -175,6 +197,16 @@ class ConversationMemory:
 def describe_error(exc: BaseException) -> str:
     # asyncio's TimeoutError has no message; the type name is then the useful part.
     return str(exc) or type(exc).__name__
+
+
+def _parse_facts(raw: str | bytes | None, key: str) -> tuple[Fact, ...]:
+    if raw is None:
+        return ()
+    try:
+        return FACTS.validate_json(raw)
+    except ValidationError:
+        logger.warning("Dropping unreadable situation facts in %s", key)
+        return ()
 
 
 def _parse_turn(raw: str | bytes, key: str) -> Turn | None:

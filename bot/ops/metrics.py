@@ -71,6 +71,27 @@ class Metrics:
         self.reindex_runs = Counter(
             "advisor_reindex_runs", "Reindex requests, by outcome.", ["outcome"], registry=r
         )
+        self.verdicts = Counter(
+            "advisor_verdicts",
+            "Answers that led with a checklist verdict, by outcome and confidence.",
+            ["outcome", "confidence"],
+            registry=r,
+        )
+        self.reader_fallbacks = Counter(
+            "advisor_situation_reader_fallbacks",
+            "LLM situation readings that failed and fell back to the offline reader.",
+            registry=r,
+        )
+        self.contradictions = Counter(
+            "advisor_verdict_contradictions",
+            "Generated answers that recommended something the checklist verdict rules out.",
+            registry=r,
+        )
+        self.invented_citations = Counter(
+            "advisor_invented_citations",
+            "[n] markers removed from generated answers because they named no passage.",
+            registry=r,
+        )
         self.slack_errors = Counter(
             "advisor_slack_api_errors",
             "Failed Slack Web API calls, by method and error.",
@@ -85,6 +106,9 @@ class Metrics:
             self.first_text.observe(first_text)
         if mode == "no_match":
             self.no_match.inc()
+
+    def observe_verdict(self, outcome: str, confidence: str) -> None:
+        self.verdicts.labels(outcome=outcome, confidence=confidence).inc()
 
     def observe_similarity(self, similarity: float) -> None:
         self.top_similarity.observe(similarity)

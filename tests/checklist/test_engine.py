@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from bot.checklist import engine
 from bot.checklist.definition import Checklist, ChecklistError
+from bot.checklist.known import Known
 from bot.checklist.loader import load_checklist
-from bot.checklist.scoring import consistent_answers, tally
+from bot.checklist.scoring import consistent_answers, recommend
 
 CHECKLIST = load_checklist(Path(__file__).resolve().parents[2] / "knowledge" / "checklist.yaml")
 
@@ -117,7 +118,9 @@ def test_answer_all_names_missing_unknown_and_inapplicable_ids(
 def test_result_explains_itself() -> None:
     result = engine.result(CHECKLIST, engine.answer_all(CHECKLIST, BRAND_VOICE, user_id="U9"))
     assert result.recommendation == "prompting_first"
-    assert result.margin == result.scores[0].score - max(s.score for s in result.scores[1:])
+    scores = {s.outcome_id: s.score for s in result.scores}
+    assert result.margin == scores[result.recommendation] - scores[result.runner_up]
+    assert result.margin >= 0
     assert [a.question_id for a in result.answers] == list(BRAND_VOICE)
     assert {a.user_id for a in result.answers} == {"U9"}
     assert result.deciding_answers[0].question_id == "examples"
@@ -136,7 +139,7 @@ def test_every_reported_flip_really_flips_and_no_flip_is_missed() -> None:
             if option.id == chosen:
                 continue
             changed = consistent_answers(CHECKLIST, {**answers, question_id: option.id})
-            flips = tally(CHECKLIST, changed).winner != result.recommendation
+            flips = recommend(CHECKLIST, Known(CHECKLIST, changed)) != result.recommendation
             assert ((question_id, option.id) in reported) == flips
 
 

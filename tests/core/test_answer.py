@@ -7,8 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.advisor import Advisor
-from bot.answer import Answerer, EmptyQuestionError
+from bot.answer import Advisor, EmptyQuestionError
 from bot.config import LLMSettings
 from bot.deps import Deps
 from bot.llm.chat import ChatClient, build_openai_client
@@ -19,9 +18,9 @@ from tests.support.openai_server import OpenAIServer
 from tests.support.redis_fixtures import redis_stopped
 
 pytestmark = pytest.mark.slow
-JSON_QUESTION = (
-    "we have 300 labelled support tickets and need strict JSON output; should we fine-tune?"
-)
+# A general question (no team situation described), so the answer is the plain cited answer;
+# tests/core/test_verdict_answers.py covers situations.
+JSON_QUESTION = "When should strict JSON output be handled by prompting rather than fine-tuning?"
 
 
 async def collect(stream: object) -> list[AnswerEvent]:
@@ -34,10 +33,21 @@ def done_of(events: Sequence[AnswerEvent]) -> DoneEvent:
     return events[-1]
 
 
-def llm_answerer(deps: Deps, server: OpenAIServer, **chat_options: float) -> Answerer:
+def llm_advisor(
+    deps: Deps,
+    server: OpenAIServer,
+    memory: ConversationMemory | None = None,
+    **chat_options: float,
+) -> Advisor:
     settings = LLMSettings(api_key="sk-test", base_url=server.url, chat_model="test-model")
     chat = ChatClient(build_openai_client(settings), "test-model", **chat_options)  # type: ignore[arg-type]
-    return Answerer(deps.retriever, chat, min_score=0.3, max_question_chars=2000)
+    return Advisor(
+        deps.retriever, chat, memory, deps.verdicts, min_score=0.3, max_question_chars=2000
+    )
+
+
+def ask(advisor: Advisor, text: str) -> object:
+    return advisor.respond(Question(text=text))
 
 
 async def test_extractive_answer_is_cited_and_labelled(knowledge_deps: Deps) -> None:
@@ -89,8 +99,8 @@ async def test_llm_answer_streams_with_citations(
     knowledge_deps: Deps, openai_server: OpenAIServer
 ) -> None:
     openai_server.set_reply("Start with prompting and a JSON schema [1]. Measure first [2].")
-    answerer = llm_answerer(knowledge_deps, openai_server)
-    events = await collect(answerer.answer(JSON_QUESTION))
+    advisor = llm_advisor(knowledge_deps, openai_server)
+    events = await collect(ask(advisor, JSON_QUESTION))
     done = done_of(events)
     assert done.mode == "llm"
     assert [c.n for c in done.citations] == [1, 2]
@@ -105,8 +115,8 @@ async def test_llm_answer_streams_with_citations(
 
 async def test_llm_rate_limit_is_retried(knowledge_deps: Deps, openai_server: OpenAIServer) -> None:
     openai_server.queue_failure(status=429, headers={"retry-after": "0.1"}, endpoint="chat")
-    answerer = llm_answerer(knowledge_deps, openai_server)
-    done = done_of(await collect(answerer.answer(JSON_QUESTION)))
+    advisor = llm_advisor(knowledge_deps, openai_server)
+    done = done_of(await collect(ask(advisor, JSON_QUESTION)))
     assert done.mode == "llm"
     assert len(openai_server.requests_to("chat")) == 2
 
@@ -116,8 +126,8 @@ async def test_llm_timeout_falls_back_to_extractive_with_a_note(
 ) -> None:
     for _ in range(3):
         openai_server.queue_hang(2.0, endpoint="chat")
-    answerer = llm_answerer(knowledge_deps, openai_server, timeout_seconds=0.3, max_retries=1)
-    done = done_of(await collect(answerer.answer(JSON_QUESTION)))
+    advisor = llm_advisor(knowledge_deps, openai_server, timeout_seconds=0.3, max_retries=1)
+    done = done_of(await collect(ask(advisor, JSON_QUESTION)))
     assert done.mode == "extractive"
     assert "the language model did not answer" in done.answer
     assert "no language model configured" not in done.answer
@@ -129,7 +139,7 @@ async def test_follow_up_remembers_the_conversation(
     knowledge_deps: Deps, openai_server: OpenAIServer, redis_client: object
 ) -> None:
     assert knowledge_deps.memory is not None
-    advisor = Advisor(llm_answerer(knowledge_deps, openai_server), knowledge_deps.memory)
+    advisor = llm_advisor(knowledge_deps, openai_server, knowledge_deps.memory)
     key = "advisor:conv:T1:C1:1700000000.000100"
     await collect(advisor.respond(Question(text="What does LoRA change?", conversation_key=key)))
     await collect(
@@ -151,7 +161,14 @@ async def test_answers_continue_without_memory_when_redis_is_down(
         max_turns=10,
         max_tokens=2000,
     )
-    advisor = Advisor(knowledge_deps.answerer, memory)
+    advisor = Advisor(
+        knowledge_deps.retriever,
+        None,
+        memory,
+        knowledge_deps.verdicts,
+        min_score=knowledge_deps.settings.retrieval.min_score,
+        max_question_chars=2000,
+    )
     question = Question(text="When should we use RAG?", conversation_key="advisor:conv:T:C:1")
     with redis_stopped(redis_server):
         first = done_of(await collect(advisor.respond(question)))
@@ -169,8 +186,8 @@ async def test_stream_cut_mid_answer_keeps_the_text_and_adds_an_extract(
 ) -> None:
     openai_server.set_reply("Prompting with a schema comes first [1]. " * 20)
     openai_server.queue_stream_cut(after_chunks=3, endpoint="chat")
-    answerer = llm_answerer(knowledge_deps, openai_server)
-    events = await collect(answerer.answer(JSON_QUESTION))
+    advisor = llm_advisor(knowledge_deps, openai_server)
+    events = await collect(ask(advisor, JSON_QUESTION))
     done = done_of(events)
     assert done.mode == "extractive"
     assert done.answer.startswith("Prompting with")  # the streamed part is kept

@@ -14,8 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from slack_bolt.async_app import AsyncApp
 
-from bot.advisor import Advisor
-from bot.answer import Answerer
+from bot.answer import Advisor
 from bot.config import SlackSettings
 from bot.deps import Deps
 from bot.llm.chat import ChatClient
@@ -75,11 +74,16 @@ def advisor_services(
     deps: Deps, retriever: Retriever | None = None, chat: ChatClient | None = None
 ) -> SlackServices:
     """The real engine and the session's Redis, with another index (`retriever`) or an LLM."""
-    answerer = Answerer(retriever or deps.retriever, chat, min_score=0.0, max_question_chars=2000)
-    assert deps.redis is not None and deps.feedback is not None
-    return SlackServices(
-        responder=Advisor(answerer, deps.memory), redis=deps.redis, feedback=deps.feedback
+    advisor = Advisor(
+        retriever or deps.retriever,
+        chat,
+        deps.memory,
+        deps.verdicts,
+        min_score=0.0,
+        max_question_chars=2000,
     )
+    assert deps.redis is not None and deps.feedback is not None
+    return SlackServices(responder=advisor, redis=deps.redis, feedback=deps.feedback)
 
 
 @asynccontextmanager

@@ -79,6 +79,7 @@ class OpenAIServer:
         self.embedding_dim = embedding_dim
         self.requests: list[RecordedRequest] = []
         self._reply: str | ReplyFn = default_reply
+        self._refusal: str | None = None  # non-streamed replies refuse with this text when set
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,6 +126,12 @@ class OpenAIServer:
         """Fixed reply text, a function of the request messages, or None for `default_reply`."""
         with self._lock:
             self._reply = default_reply if reply is None else reply
+
+    def set_refusal(self, refusal: str | None) -> None:
+        """Non-streamed completions answer with `refusal` (content null), as structured-output
+        models do when they decline; None goes back to normal replies."""
+        with self._lock:
+            self._refusal = refusal
 
     def queue_failure(
         self,
@@ -234,7 +241,12 @@ class OpenAIServer:
                 return web.Response(status=499)
         if cut is not None:
             return self._drop(request)
-        return web.json_response(self._completion(text))
+        completion = self._completion(text)
+        with self._lock:
+            refusal = self._refusal
+        if refusal is not None:
+            completion["choices"][0]["message"].update(content=None, refusal=refusal)
+        return web.json_response(completion)
 
     async def _stream(self, request: web.Request, text: str, cut: int | None) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
