@@ -79,7 +79,7 @@ async def test_a_killed_server_is_restarted_with_every_acknowledged_write(
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.memory.supervisor")
     with _client(server.url) as client:
-        assert client.config_get("appendfsync") == {"appendfsync": "always"}
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
         for n in range(500):  # dedupe keys, written just before the crash
             client.set(f"advisor:seen:Ev{n}", "1", nx=True, ex=3600)
     killed = _pid(data_dir)
