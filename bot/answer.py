@@ -82,8 +82,12 @@ class EmptyQuestionError(UserFacingError):
 
 
 def prepare_question(text: str, max_chars: int) -> tuple[str, str | None]:
-    """Strip the question and cut it to `max_chars`; the note tells the user when we cut."""
-    cleaned = text.strip()
+    """Strip the question and cut it to `max_chars`; the note tells the user when we cut.
+
+    Lone surrogates (a Slack body with a "\\udcff" escape) become "?": every later step
+    (the embedder, Redis, JSON) needs text that encodes as UTF-8.
+    """
+    cleaned = text.encode("utf-8", "replace").decode("utf-8").strip()
     if not cleaned:
         raise EmptyQuestionError()
     if len(cleaned) <= max_chars:

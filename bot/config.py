@@ -161,9 +161,42 @@ class EmbeddingSettings(_Group):
     batch_size: int = Field(64, ge=1, le=2048, validation_alias=_env("ADVISOR_EMBED_BATCH_SIZE"))
 
 
+# What each Slack token prefix is, to say which token was put in the wrong variable.
+_SLACK_TOKEN_KINDS = {
+    "xoxb-": "a bot token (it belongs in SLACK_BOT_TOKEN)",
+    "xapp-": "an app-level token (it belongs in SLACK_APP_TOKEN)",
+    "xoxp-": "a user token",
+    "xoxe": "a token rotation token",
+}
+
+
+def _slack_token(prefix: str, kind: str) -> Any:
+    """A validator: unset when empty, else it must start with `prefix`. The message may show a
+    prefix (which kind of token was given) but never the token itself."""
+
+    def check(value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        token = value.get_secret_value()
+        if token.startswith(prefix):
+            return value
+        given = next(
+            (name for start, name in _SLACK_TOKEN_KINDS.items() if token.startswith(start)),
+            "not a Slack token",
+        )
+        raise ValueError(f"must be {kind} starting with {prefix}…; the value given is {given}")
+
+    return AfterValidator(check)
+
+
+# Unset when empty; a value of the wrong kind stops the start with a message naming the variable.
+BotToken = Annotated[SecretStr | None, _slack_token("xoxb-", "a bot token")]
+AppToken = Annotated[SecretStr | None, _slack_token("xapp-", "an app-level token")]
+
+
 class SlackSettings(_Group):
-    bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
-    app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    bot_token: BotToken = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    app_token: AppToken = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
     host: str = Field("0.0.0.0", validation_alias=_env("ADVISOR_HOST"))

@@ -25,6 +25,7 @@ from bot.memory.connection import connect_redis
 from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
 from bot.memory.feedback import FeedbackStore
+from bot.memory.supervisor import RedisSupervisor
 from bot.ops.metered import MeteredFeedbackStore, MeteredRetriever
 from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder, build_embedder
@@ -55,6 +56,8 @@ class Deps:
     feedback: FeedbackStore | None
     embedded_redis: EmbeddedRedis | None
     metrics: Metrics
+    # Restarts the embedded server if it dies; None with REDIS_URL (its operator's job).
+    redis_supervisor: RedisSupervisor | None = None
 
     async def index_version(self) -> str | None:
         info = await self.store.info()
@@ -134,6 +137,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         embedded: EmbeddedRedis | None = None
         memory: ConversationMemory | None = None
         feedback: FeedbackStore | None = None
+        supervisor: RedisSupervisor | None = None
         if with_memory:
             redis, embedded = await connect_redis(settings.redis, settings.core.data_dir)
             memory = ConversationMemory(
@@ -143,6 +147,9 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
                 max_tokens=settings.redis.memory_max_tokens,
             )
             feedback = MeteredFeedbackStore(redis, metrics=metrics)
+            if embedded is not None:
+                supervisor = RedisSupervisor(embedded)
+                supervisor.start()
     except BaseException:
         await qdrant.close()
         raise
@@ -168,11 +175,14 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         feedback=feedback,
         embedded_redis=embedded,
         metrics=metrics,
+        redis_supervisor=supervisor,
     )
 
 
 async def aclose(deps: Deps) -> None:
     """Close every client; the embedded Redis is stopped only if this process started it."""
+    if deps.redis_supervisor is not None:
+        await deps.redis_supervisor.stop()  # first, or it would restart the server stopped below
     if deps.redis is not None:
         await deps.redis.aclose()
     if deps.embedded_redis is not None:

@@ -3,24 +3,65 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sys
 import uuid
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from bot.cli import render
-from bot.cli.app import app, console, run, settings, with_deps
+from bot.cli.app import (
+    app,
+    console,
+    err,
+    log_unexpected,
+    run,
+    settings,
+    unexpected_message,
+    with_deps,
+)
 from bot.deps import Deps
-from bot.errors import UserFacingError
+from bot.errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    IndexLockedError,
+    IndexMissingError,
+    UserFacingError,
+)
 from bot.models import DeltaEvent, DoneEvent, Question
+
+# Failures that are the same for every question (no index, wrong embedder...): a batch stops at
+# the first one. Anything else fails one question, and the rest of the batch is still answered.
+_WHOLE_RUN_ERRORS = (ConfigError, IndexMissingError, EmbedderMismatchError, IndexLockedError)
+
+
+def decode_argument(text: str) -> str:
+    """Python hands undecodable argv bytes over as lone surrogates (PEP 383), which break the
+    tokenizer and JSON output; turn each into U+FFFD instead."""
+    encoding = sys.getfilesystemencoding()
+    try:
+        raw = text.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no byte produced: nothing to recover
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return raw.decode(encoding, "replace")
+
+
+def replace_undecodable_input() -> None:
+    """Read stdin with U+FFFD for bytes the locale's encoding cannot decode: by default Python
+    raises (losing the batch) or smuggles lone surrogates in, depending on the locale."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
 
 
 def read_questions(questions: list[str]) -> list[str]:
     if questions == ["-"]:
+        replace_undecodable_input()
         return [line.strip() for line in sys.stdin if line.strip()]
-    return [" ".join(questions)]
+    return [" ".join(decode_argument(part) for part in questions)]
 
 
 async def stream_answer(deps: Deps, question: Question, as_json: bool) -> DoneEvent | None:
@@ -45,13 +86,42 @@ def ask_command(
     loaded = settings()
     texts = read_questions(question)
 
-    async def body(deps: Deps) -> None:
-        for text in texts:
+    async def body(deps: Deps) -> int:
+        return await answer_all(deps, texts, as_json)
+
+    if run(lambda: with_deps(loaded, body, with_memory=False)):
+        raise typer.Exit(1)  # every question was tried; the failed ones were reported
+
+
+async def answer_all(deps: Deps, texts: Sequence[str], as_json: bool) -> int:
+    """Answer every question in turn; one that fails is reported and the next one is answered.
+    Return how many failed."""
+    failed = 0
+    for text in texts:
+        try:
             done = await stream_answer(deps, Question(text=text), as_json)
+        except _WHOLE_RUN_ERRORS:
+            raise
+        except UserFacingError as exc:
+            failed += 1
+            report_failure(text, exc.message, None, as_json)
+        except Exception as exc:
+            failed += 1
+            error_id = log_unexpected(exc, "answering a question failed")
+            report_failure(text, unexpected_message(exc, error_id), error_id, as_json)
+        else:
             if as_json and done is not None:
                 print(json.dumps(render.answer_json(text, done)), flush=True)
+    return failed
 
-    run(lambda: with_deps(loaded, body, with_memory=False))
+
+def report_failure(question: str, message: str, error_id: str | None, as_json: bool) -> None:
+    """One failed question: a line on stderr, and with --json a line in its place on stdout so
+    the output still has one line per question."""
+    err.print(f"[red]Error:[/red] could not answer “{escape(question[:80])}”: {escape(message)}")
+    if as_json:
+        line = {"question": question, "error": message, "error_id": error_id}
+        print(json.dumps(line), flush=True)
 
 
 async def chat(deps: Deps) -> None:
@@ -64,6 +134,7 @@ async def chat(deps: Deps) -> None:
         console.print(
             "[dim]No OPENAI_API_KEY: answers are extractive (quoted from the guidance).[/dim]"
         )
+    replace_undecodable_input()
     while True:
         try:
             text = await asyncio.to_thread(console.input, "\n[bold cyan]you ›[/bold cyan] ")
@@ -77,8 +148,14 @@ async def chat(deps: Deps) -> None:
         console.print("[bold green]advisor ›[/bold green] ", end="")
         try:
             await stream_answer(deps, Question(text=text, conversation_key=key), as_json=False)
+        except _WHOLE_RUN_ERRORS:
+            raise
         except UserFacingError as exc:
-            console.print(f"[red]{exc.message}[/red]")
+            console.print(f"[red]{escape(exc.message)}[/red]")
+        except Exception as exc:
+            # One failed turn does not end the conversation.
+            error_id = log_unexpected(exc, "answering a question failed")
+            console.print(f"[red]Error:[/red] {unexpected_message(exc, error_id)}")
 
 
 @app.command("chat")

@@ -16,7 +16,7 @@ from rich.console import Console
 
 from bot.config import Settings, load_settings
 from bot.deps import Deps, aclose, build_deps
-from bot.errors import AdvisorError, UserFacingError, new_error_id
+from bot.errors import UserFacingError, new_error_id
 from bot.logging_setup import configure_logging
 
 app = typer.Typer(
@@ -46,11 +46,25 @@ def run(coro_fn: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except KeyboardInterrupt:
         err.print("[yellow]Interrupted.[/yellow]")
         raise typer.Exit(130) from None
-    except (AdvisorError, OSError, RuntimeError) as exc:
-        error_id = new_error_id()
-        log.exception("command failed (error id %s)", error_id)
-        err.print(f"[red]Error:[/red] {type(exc).__name__} (error id {error_id}); see the log.")
+    except typer.Exit:
+        raise  # a command's own exit code (click's Exit is a RuntimeError)
+    except Exception as exc:
+        # Whatever it is (a library's TypeError included), the user gets one line with an id
+        # that finds the traceback in the log, not a screenful of it.
+        error_id = log_unexpected(exc, "command failed")
+        err.print(f"[red]Error:[/red] {unexpected_message(exc, error_id)}")
         raise typer.Exit(1) from None
+
+
+def log_unexpected(exc: BaseException, what: str) -> str:
+    """Log `exc` with its traceback under a new error id, and return the id."""
+    error_id = new_error_id()
+    log.error("%s (error id %s)", what, error_id, exc_info=exc)
+    return error_id
+
+
+def unexpected_message(exc: BaseException, error_id: str) -> str:
+    return f"{type(exc).__name__} (error id {error_id}); see the log."
 
 
 async def with_deps(

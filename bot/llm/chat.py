@@ -60,6 +60,29 @@ def build_openai_client(settings: LLMSettings, base_url: str | None = None) -> A
     )
 
 
+# finish_reason values that mean the answer is whole. "length" and "content_filter" stop it
+# part-way, and no finish_reason at all means the stream ended before the model did.
+_COMPLETE = frozenset({"stop", "tool_calls", "function_call"})
+_UNFINISHED_REASONS = {
+    None: "ended before the model finished",
+    "length": "stopped at the length limit",
+    "content_filter": "stopped by the provider's content filter",
+}
+
+
+class UnfinishedStreamError(Exception):
+    """The stream ended cleanly (no error, maybe no `[DONE]`) but the model never finished.
+
+    The openai client hides `[DONE]` and treats a clean end of body as the end, so the only sign
+    left is the missing `finish_reason`; a proxy that gave up mid-answer looks exactly so.
+    """
+
+    def __init__(self, finish_reason: str | None) -> None:
+        reason = _UNFINISHED_REASONS.get(finish_reason, f"finish_reason {finish_reason!r}")
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Failure:
     """One failed attempt, described without secrets or server-provided text."""
@@ -71,6 +94,8 @@ class Failure:
 
 def classify(exc: Exception) -> Failure:
     # Never use exc.message: providers echo parts of the API key in 401 messages.
+    if isinstance(exc, UnfinishedStreamError):
+        return Failure(exc.reason, retryable=True)
     if isinstance(exc, APITimeoutError):
         return Failure("timed out", retryable=True)
     if isinstance(exc, APIConnectionError):
@@ -141,7 +166,8 @@ class ChatClient:
         return self._model
 
     async def stream(self, messages: list[ChatCompletionMessageParam]) -> AsyncGenerator[str, None]:
-        """Yield text deltas; raise LLMUnavailableError once retries are exhausted.
+        """Yield text deltas; raise LLMUnavailableError once retries are exhausted, or at once
+        when a stream that already yielded text breaks or ends without the model finishing.
 
         Each attempt waits at most `timeout_seconds` between bytes; retry waits stop at a
         deadline, so a failing endpoint costs a bounded time before the caller falls back.
@@ -164,10 +190,11 @@ class ChatClient:
                 if yielded:
                     return
                 failure = Failure("empty completion", retryable=True)
-            except (OpenAIError, ValueError) as exc:
+            except (OpenAIError, ValueError, UnfinishedStreamError) as exc:
                 failure = classify(exc)
                 if yielded:
-                    # Retrying would repeat text the user has already seen.
+                    # Retrying would repeat text the user has already seen; the caller keeps it
+                    # and says the answer was cut off.
                     raise LLMUnavailableError(
                         f"stream interrupted after a partial answer ({failure.reason})"
                     ) from exc
@@ -201,6 +228,7 @@ class ChatClient:
             stream=True,
             timeout=self._timeout,
         )
+        finish_reason: str | None = None
         # `async with` closes the HTTP response even when the consumer stops reading early.
         async with response as chunks:
             async for chunk in chunks:
@@ -208,6 +236,9 @@ class ChatClient:
                     text = choice.delta.content or choice.delta.refusal
                     if text:
                         yield text
+                    finish_reason = choice.finish_reason or finish_reason
+        if finish_reason not in _COMPLETE:
+            raise UnfinishedStreamError(finish_reason)
 
     async def ping(self) -> str | None:
         """None when the endpoint answers, else a short reason. Never takes more than ~5 s."""

@@ -61,8 +61,10 @@ def ping_socket(path: Path, timeout: float = 0.5) -> bool | None:
 class EmbeddedRedis:
     """A real redis-server on a unix socket, data file under `data_dir`.
 
-    Data persists across runs (append-only file plus an RDB snapshot on shutdown). When another
-    process already serves the same socket, `start` reuses it and `stop` leaves it running.
+    Data persists across runs and crashes (append-only file, plus an RDB snapshot on shutdown).
+    When another process already serves the same socket, `start` reuses it and `stop` leaves it
+    running. `start` again after the server died starts a new one on the same data file; the
+    `RedisSupervisor` does that for a long-running process.
     """
 
     def __init__(self, data_dir: Path, *, start_timeout: float = 10.0) -> None:
@@ -110,6 +112,23 @@ class EmbeddedRedis:
         self._running = True
         return self.url
 
+    def exit_reason(self) -> str | None:
+        """Why the server this object started (or reuses) is gone; None while it is up, and
+        before `start` or after `stop`. For our own child this only reaps its exit status (no
+        I/O); for a reused server it connects to the socket, so call it off the event loop."""
+        if self._process is not None:
+            code = self._process.poll()
+            if code is None:
+                return None
+            pid = self._process.pid
+            return (
+                f"pid {pid} killed by signal {-code}" if code < 0 else f"pid {pid} exited ({code})"
+            )
+        if self._running and ping_socket(self._socket) is None:
+            # The process that started it stopped it (or died): nobody serves the socket now.
+            return f"nobody answers on {self._socket} any more"
+        return None
+
     def stop(self) -> None:
         """Shut down the server if we started it (saving data); forget it otherwise."""
         process, self._process = self._process, None
@@ -145,9 +164,14 @@ class EmbeddedRedis:
             ("unixsocketperm", "700"),
             ("dir", str(self._dir)),
             ("dbfilename", "redis.rdb"),
-            # AOF loses at most a second of turns on a crash; RDB snapshots make restarts fast.
+            # Each write reaches the append-only file before its reply (unless the previous
+            # second's fsync is still running: milliseconds here), so a killed server restarts
+            # with what it acknowledged, Slack dedupe keys included; the once-a-second fsync
+            # bounds the loss on an OS crash. "always" (an fsync before every reply) made dedupe
+            # calls time out under load, letting retries through: see docs/reliability.md.
             ("appendonly", "yes"),
             ("appendfsync", "everysec"),
+            # Snapshots are a second copy (start-up loads the append-only file when it exists).
             ("save", "300", "1"),
             ("save", "60", "100"),
             ("pidfile", str(self._dir / "redis.pid")),

@@ -7,11 +7,14 @@ server, so the same routes run on ADVISOR_HEALTH_PORT for probes and scrapes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from bot.errors import ConfigError
 from bot.ops.health import HealthChecks
 from bot.ops.metrics import Metrics
 
@@ -70,10 +73,36 @@ async def ops_server(
         return
     runner = web.AppRunner(build_ops_app(health, metrics), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    await start_site(runner, host, port, "ADVISOR_HEALTH_PORT")
     log.info("Health and metrics on http://%s:%d%s", host, port, READY_PATH)
     try:
         yield port
     finally:
         await runner.cleanup()
+
+
+async def start_site(runner: web.AppRunner, host: str, port: int, port_variable: str) -> None:
+    """Listen on host:port. An address that cannot be used is a setting problem (exit code 2,
+    a message naming the settings), not an unexpected OSError with an error id."""
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise ConfigError(listen_problem(exc, host, port, port_variable)) from None
+
+
+def listen_problem(exc: OSError, host: str, port: int, port_variable: str) -> str:
+    if isinstance(exc, socket.gaierror):
+        why = "the host name does not resolve"
+    elif exc.errno == errno.EADDRINUSE:
+        why = "the port is already in use (by another advisor serve or another program)"
+    elif exc.errno == errno.EADDRNOTAVAIL:
+        why = "the address does not belong to this machine"
+    elif exc.errno == errno.EACCES:
+        why = "permission denied (ports below 1024 need privileges)"
+    else:
+        why = exc.strerror or type(exc).__name__
+    return (
+        f"Cannot listen on {host}:{port}: {why}. Set {port_variable} to a free port, or "
+        "ADVISOR_HOST to an address of this machine."
+    )

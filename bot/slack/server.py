@@ -21,7 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import SlackSettings
 from bot.ops.health import HealthChecks
-from bot.ops.http import HEALTH_PATH, add_ops_routes, ops_server
+from bot.ops.http import HEALTH_PATH, add_ops_routes, ops_server, start_site
 from bot.ops.metrics import Metrics
 from bot.slack.app import build_app
 from bot.slack.clients import build_web_client
@@ -140,8 +140,7 @@ async def _serve_socket_mode(app: AsyncApp, settings: SlackSettings) -> None:
 async def _serve_http(web_app: web.Application, settings: SlackSettings) -> None:
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    await start_site(runner, settings.host, settings.port, "ADVISOR_PORT")
     logger.info("Listening for Slack on http://%s:%d%s", settings.host, settings.port, EVENTS_PATH)
     try:
         await asyncio.Event().wait()

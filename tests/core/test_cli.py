@@ -10,19 +10,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.openai_server import OpenAIServer
+
 pytestmark = pytest.mark.slow
 
 
 def advisor(
-    *args: str, env: dict[str, str], stdin: str = "", timeout: float = 180
+    *args: str | bytes, env: dict[str, str], stdin: str | bytes = "", timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
+    """Run `advisor`; bytes in `args` or `stdin` reach it unchanged (invalid UTF-8 included)."""
+    raw = subprocess.run(
+        [sys.executable.encode(), b"-m", b"bot", *(os.fsencode(arg) for arg in args)],
+        input=stdin.encode() if isinstance(stdin, str) else stdin,
         env=env,
         capture_output=True,
-        text=True,
         timeout=timeout,
+    )
+    return subprocess.CompletedProcess(
+        raw.args, raw.returncode, raw.stdout.decode(errors="replace"), raw.stderr.decode()
     )
 
 
@@ -105,8 +110,11 @@ def test_reindex_of_a_missing_folder_is_a_clear_error(env: dict[str, str], tmp_p
 
 def test_chat_remembers_and_exits_on_eof(env: dict[str, str]) -> None:
     assert advisor("reindex", env=env).returncode == 0
+    # An invalid byte in a line is replaced, and the conversation goes on.
     result = advisor(
-        "chat", env=env, stdin="When should we fine-tune for JSON?\nAnd what about policies?\n"
+        "chat",
+        env=env,
+        stdin=b"When should we fine-tune for \xff JSON?\nAnd what about policies?\n",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Extractive answer") == 2
@@ -120,3 +128,58 @@ def test_checklist_from_an_answers_file(env: dict[str, str], tmp_path: Path) -> 
     bad = advisor("checklist", "--answers", str(answers), "--json", env=env)
     assert bad.returncode == 2
     assert "nonsense_question" in bad.stdout + bad.stderr
+
+
+def test_ask_with_invalid_bytes_answers_every_question(env: dict[str, str]) -> None:
+    assert advisor("reindex", env=env).returncode == 0
+    single = advisor("ask", b"should we fine-tune for strict \xff JSON output?", env=env)
+    assert single.returncode == 0, single.stderr
+    assert "Traceback" not in single.stderr
+    assert "json.md" in single.stdout  # answered from the guidance, with its source
+
+    batch = (
+        b"Should we fine-tune for strict JSON output?\n"
+        b"what is the \xff best way to keep answers current?\n"
+        b"Our policies change monthly; how do we keep answers current?\n"
+    )
+    result = advisor("ask", "-", "--json", env=env, stdin=batch)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == [
+        "Should we fine-tune for strict JSON output?",
+        "what is the \ufffd best way to keep answers current?",  # replaced, not dropped
+        "Our policies change monthly; how do we keep answers current?",
+    ]
+    assert all(line["citations"] for line in lines)
+    assert lines[1]["citations"][0]["source"] == "rag.md"
+
+
+def test_a_failed_question_is_reported_and_the_rest_of_the_batch_answered(
+    env: dict[str, str], openai_server: OpenAIServer
+) -> None:
+    env = {
+        **env,
+        "OPENAI_API_KEY": "sk-cli-test",
+        "OPENAI_BASE_URL": openai_server.url,
+        "ADVISOR_EMBED_MODEL": "hashed-test-embedder",
+        "ADVISOR_LLM_MAX_RETRIES": "0",
+    }
+    assert advisor("reindex", env=env).returncode == 0
+    # The first question's embedding is refused (a clear error), the second one's comes back
+    # malformed (an unexpected failure); the third question is answered normally.
+    openai_server.queue_failure(status=400, endpoint="embeddings")
+    openai_server.queue_failure(status=200, body={"object": "list"}, endpoint="embeddings")
+    batch = "Strict JSON output?\nFresh facts every month?\nShould we fine-tune for JSON?\n"
+    result = advisor("ask", "-", "--json", env=env, stdin=batch)
+
+    assert result.returncode == 1
+    first, second, third = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["question"] == "Strict JSON output?"
+    assert "embedding service failed" in first["error"]
+    assert second["question"] == "Fresh facts every month?"
+    assert second["error_id"] and second["error_id"] in second["error"]
+    assert second["error_id"] in result.stderr  # the log has the traceback under that id
+    assert third["question"] == "Should we fine-tune for JSON?"
+    assert third["mode"] == "llm" and third["answer"].startswith("The guidance covers this")
+    assert "could not answer “Strict JSON output?”" in result.stderr

@@ -110,6 +110,52 @@ def test_advisor_fails_at_start_naming_the_bad_variable(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("SLACK_BOT_TOKEN", "xoxp-1234-user-token", "a user token"),
+        ("SLACK_BOT_TOKEN", "xapp-1-A0-app-token", "belongs in SLACK_APP_TOKEN"),
+        ("SLACK_BOT_TOKEN", "not-a-token-at-all", "not a Slack token"),
+        ("SLACK_APP_TOKEN", "xoxb-1234-bot-token", "belongs in SLACK_BOT_TOKEN"),
+        ("SLACK_APP_TOKEN", "xoxp-1234-user-token", "a user token"),
+    ],
+)
+def test_a_slack_token_of_the_wrong_kind_is_rejected_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1234-bot-token")
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    message = caught.value.message
+    assert message.startswith(f"Invalid setting: {variable}: ")
+    assert named in message
+    assert value not in message  # which kind of token, never the token
+
+
+def test_slack_tokens_of_the_right_kind_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1234-bot-token")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-1-A0-app-token")
+    slack = load_settings(env_file=None).slack
+    assert slack.bot_token is not None and slack.app_token is not None
+    assert slack.bot_token.get_secret_value() == "xoxb-1234-bot-token"
+    assert slack.app_token.get_secret_value() == "xapp-1-A0-app-token"
+    monkeypatch.setenv("SLACK_APP_TOKEN", "")  # empty means unset: HTTP mode
+    assert load_settings(env_file=None).slack.app_token is None
+
+
+def test_advisor_serve_with_a_user_token_stops_at_start(tmp_path: Path) -> None:
+    env = _clean_env(SLACK_BOT_TOKEN="xoxp-1234-user-secret", SLACK_SIGNING_SECRET="s")
+    result = subprocess.run(
+        [*ADVISOR, "serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN" in result.stderr and "xoxb-" in result.stderr
+    assert "user-secret" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / ".data").exists()  # nothing was started
+
+
+@pytest.mark.parametrize(
     ("url", "shown"),
     [
         ("redis://advisor:s3cret@10.0.0.5:6379/0", "redis://advisor:********@10.0.0.5:6379/0"),

@@ -184,3 +184,12 @@ async def test_invented_citations_are_removed_and_counted(
     assert "[42]" not in done.answer and "[1]" in done.answer
     assert "".join(e.text for e in events if isinstance(e, DeltaEvent)) == done.answer
     assert metrics.invented_citations._value.get() == 1
+
+
+async def test_a_lone_surrogate_in_the_question_is_answered(knowledge_deps: Deps) -> None:
+    # A Slack body can carry "\udcff"; the embedder and Redis need encodable text.
+    done = done_of(
+        await collect(knowledge_deps.advisor.respond(Question(text="what is lora \udcff rank")))
+    )
+    assert done.mode in ("extractive", "no_match")
+    assert "\udcff" not in done.answer

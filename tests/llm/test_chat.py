@@ -172,6 +172,46 @@ async def test_stream_cut_after_text_raises_with_partial_text(
     assert len(openai_server.requests) == 1
 
 
+async def test_stream_ending_without_finish_reason_is_a_cut_off_answer(
+    openai_server: OpenAIServer, make_client: ClientFactory
+) -> None:
+    # A clean end of body without a finishing chunk and without [DONE]: the text so far is
+    # not the whole answer, and (like a dropped connection) retrying would repeat it.
+    openai_server.set_reply("one two three four five")
+    openai_server.queue_stream_end(after_chunks=3)  # role chunk + "one " + "two "
+    parts: list[str] = []
+    with pytest.raises(LLMUnavailableError) as caught:
+        await collect(make_client(openai_server).stream(MESSAGES), parts)
+    assert "".join(parts) == "one two "
+    assert caught.value.reason == (
+        "stream interrupted after a partial answer (ended before the model finished)"
+    )
+    assert len(openai_server.requests) == 1
+
+
+async def test_stream_ending_before_any_text_is_retried(
+    openai_server: OpenAIServer, make_client: ClientFactory
+) -> None:
+    openai_server.queue_stream_end(after_chunks=1)  # only the role chunk, then a clean end
+    openai_server.set_reply("second try [1]")
+    assert await collect(make_client(openai_server).stream(MESSAGES)) == "second try [1]"
+    assert len(openai_server.requests) == 2
+
+
+async def test_answer_stopped_by_the_length_limit_is_a_cut_off_answer(
+    openai_server: OpenAIServer, make_client: ClientFactory
+) -> None:
+    openai_server.set_reply("one two three four five")
+    openai_server.queue_stream_end(after_chunks=3, finish_reason="length")
+    parts: list[str] = []
+    with pytest.raises(LLMUnavailableError) as caught:
+        await collect(make_client(openai_server).stream(MESSAGES), parts)
+    assert "".join(parts) == "one two "
+    assert caught.value.reason == (
+        "stream interrupted after a partial answer (stopped at the length limit)"
+    )
+
+
 async def test_empty_completion_is_a_failure(
     openai_server: OpenAIServer, make_client: ClientFactory
 ) -> None:

@@ -40,13 +40,14 @@ class RecordedRequest:
 
 @dataclass(frozen=True)
 class _Fault:
-    kind: Literal["status", "hang", "cut"]
+    kind: Literal["status", "hang", "cut", "end"]
     endpoint: Endpoint | None
     status: int = 500
     headers: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
     seconds: float = 0.0
     after_chunks: int = 0
+    finish_reason: str | None = None
 
 
 def default_reply(messages: list[dict[str, Any]]) -> str:
@@ -152,6 +153,18 @@ class OpenAIServer:
         """Send `after_chunks` SSE chunks (nothing for non-stream calls), then drop the socket."""
         self._queue(_Fault("cut", endpoint, after_chunks=after_chunks))
 
+    def queue_stream_end(
+        self,
+        after_chunks: int = 2,
+        endpoint: Endpoint | None = None,
+        *,
+        finish_reason: str | None = None,
+    ) -> None:
+        """Send `after_chunks` SSE chunks, then end the body cleanly. Without `finish_reason`
+        neither a finishing chunk nor `data: [DONE]` is sent (a server or proxy that gave up
+        mid-answer); with one, the stream ends normally with that reason (e.g. "length")."""
+        self._queue(_Fault("end", endpoint, after_chunks=after_chunks, finish_reason=finish_reason))
+
     def requests_to(self, endpoint: Endpoint) -> list[RecordedRequest]:
         suffix = {"chat": "/chat/completions", "embeddings": "/embeddings", "models": "/models"}
         return [r for r in self.requests if r.path.endswith(suffix[endpoint])]
@@ -216,7 +229,7 @@ class OpenAIServer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), fault.seconds)
             return None
-        if fault.kind == "cut":
+        if fault.kind in ("cut", "end"):
             return fault
         body = fault.body or {
             "error": {"message": f"scripted {fault.status}", "type": "test_error", "code": None}
@@ -233,9 +246,10 @@ class OpenAIServer:
             reply = self._reply
         text = reply if isinstance(reply, str) else reply(messages)
         cut = outcome.after_chunks if isinstance(outcome, _Fault) else None
+        end = outcome if isinstance(outcome, _Fault) and outcome.kind == "end" else None
         if isinstance(body, dict) and body.get("stream"):
             try:
-                return await self._stream(request, text, cut)
+                return await self._stream(request, text, cut, end=end)
             except ConnectionResetError:
                 # The client gave up (a timeout test); nothing left to answer.
                 return web.Response(status=499)
@@ -248,7 +262,9 @@ class OpenAIServer:
             completion["choices"][0]["message"].update(content=None, refusal=refusal)
         return web.json_response(completion)
 
-    async def _stream(self, request: web.Request, text: str, cut: int | None) -> web.StreamResponse:
+    async def _stream(
+        self, request: web.Request, text: str, cut: int | None, *, end: _Fault | None = None
+    ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         chunk_id = f"chatcmpl-{len(self.requests)}"
@@ -256,11 +272,15 @@ class OpenAIServer:
         deltas += [{"content": piece} for piece in _PIECE.findall(text)]
         for sent, delta in enumerate(deltas):
             if cut is not None and sent >= cut:
-                return self._drop(request, response)
+                break
             await response.write(_sse(self._chunk(chunk_id, delta, None)))
-        if cut is not None:
+        if end is not None and end.finish_reason is None:
+            await response.write_eof()  # a well-formed end of body: only the stop is missing
+            return response
+        if cut is not None and end is None:
             return self._drop(request, response)
-        await response.write(_sse(self._chunk(chunk_id, {}, "stop")))
+        finish = end.finish_reason if end is not None else "stop"
+        await response.write(_sse(self._chunk(chunk_id, {}, finish)))
         await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
