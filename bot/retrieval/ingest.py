@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import logging
 import os
@@ -10,18 +11,24 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 from pypdf import PdfReader
 
 from bot.errors import UnreadableFileError, UserFacingError
 from bot.models import Document, Frozen
+from bot.retrieval import markdown
+from bot.retrieval.boilerplate import strip_boilerplate_lines
 from bot.retrieval.chunking import chunk_document
-from bot.retrieval.clean import html_to_markdown, repair_text, strip_boilerplate_lines
 from bot.retrieval.frontmatter import split_front_matter
+from bot.retrieval.plaintext import mark_headings
+from bot.retrieval.text_repair import repair_text
+from bot.retrieval.webpage import html_to_markdown
+from bot.retrieval.word import docx_to_markdown
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"})
 RESERVED_FILES = frozenset({"checklist.yaml", "questions.yaml"})
 
 # UTF-32 first: its little-endian BOM starts with the UTF-16 one.
@@ -33,10 +40,6 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _MAX_NON_TEXT = 0.05  # share of control/unassigned characters above which a file is not text
-_H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_H1 = re.compile(r"^ {0,3}={3,}[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_NOT_A_TITLE = re.compile(r"^\s*([-*+>|#•]|\d+[.)]\s)|[.,;:!]$")
 
 
 class SkippedFile(Frozen):
@@ -103,38 +106,6 @@ def _pdf(data: bytes) -> tuple[str | None, str]:
     return (title.strip() if usable and isinstance(title, str) else None), text
 
 
-def _first_h1(text: str) -> str | None:
-    """The first level-1 heading, ATX (`# Title`) or setext (`Title` over `====`)."""
-    in_fence = False
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        heading = None
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif in_fence:
-            continue
-        elif match := _H1.match(line):
-            heading = match.group(1)
-        elif i + 1 < len(lines) and line.strip() and _SETEXT_H1.match(lines[i + 1]):
-            heading = line
-        if heading and (title := re.sub(r"[*`]+", "", heading).strip()):
-            return title
-    return None
-
-
-def _mark_title_line(text: str, title: str | None) -> str:
-    """Scraped .txt pages open with their title on a line of its own: make it the document's H1."""
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None or first == len(lines) - 1:
-        return text
-    line = lines[first].strip()
-    if len(line) > 150 or _NOT_A_TITLE.search(line) or (title and line != title):
-        return text
-    lines[first] = "# " + line
-    return "\n".join(lines)
-
-
 def _humanise(stem: str) -> str:
     words = re.sub(r"[\s_-]+", " ", stem).strip() or stem
     return words[:1].upper() + words[1:]
@@ -184,7 +155,7 @@ def _size(size: int, limit: int) -> str:
 
 def read_document(path: Path, root: Path, max_bytes: int) -> Document:
     """One knowledge file as a cleaned Document; raises UnreadableFileError with a short reason."""
-    if not path.resolve().is_relative_to(root.resolve()):
+    if not _resolve(path).is_relative_to(_resolve(root)):
         raise UnreadableFileError("symlink points outside the knowledge folder")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
@@ -200,16 +171,21 @@ def read_document(path: Path, root: Path, max_bytes: int) -> Document:
         found_title, raw = html_to_markdown(_decode(data))
         body = repair_text(raw)
         empty_reason = "HTML page has no main text"
+    elif suffix == ".docx":
+        found_title, raw = docx_to_markdown(data)
+        body = repair_text(raw)
+        empty_reason = "Word document has no text"
     else:
         meta, body = split_front_matter(repair_text(_decode(data)))
         empty_reason = "no text left after removing front matter and boilerplate"
     body = strip_boilerplate_lines(body)
     meta_title = _text_value(meta.get("title"))
-    if suffix == ".txt":
-        body = _mark_title_line(body, meta_title)
+    if suffix in (".txt", ".pdf"):
+        # Text saved from a page or a PDF keeps its headings only as short lines of their own.
+        body = mark_headings(body, meta_title)
     if not body.strip():
         raise UnreadableFileError(empty_reason)
-    title = meta_title or _first_h1(body) or found_title or _humanise(path.stem)
+    title = meta_title or markdown.first_h1(body) or found_title or _humanise(path.stem)
     doc = Document(
         source=path.relative_to(root).as_posix(),
         title=title,
@@ -224,39 +200,70 @@ def read_document(path: Path, root: Path, max_bytes: int) -> Document:
     return doc
 
 
+def _resolve(path: Path) -> Path:
+    """path.resolve() with symlink loops as OSError on every Python (3.11 raises RuntimeError)."""
+    try:
+        return path.resolve()
+    except RuntimeError as exc:
+        raise OSError(errno.ELOOP, "symlink loop") from exc
+
+
+def _path_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or type(exc).__name__}"
+
+
+def _classify(
+    entry: os.DirEntry[str], root: Path, real_root: Path
+) -> tuple[Literal["folder", "file"], Path] | SkippedFile | None:
+    """What to do with one folder entry: a folder to enter, a file to read, a skip, or nothing."""
+    path = Path(entry.path)
+    source = path.relative_to(root).as_posix()
+    if entry.name.startswith(".") or entry.name in RESERVED_FILES:
+        return None
+    if entry.is_symlink():
+        if not _resolve(path).is_relative_to(real_root):
+            return SkippedFile(source=source, reason="symlink points outside the knowledge folder")
+        if path.is_dir():  # following links inside the tree would index files twice or loop
+            return SkippedFile(source=source, reason="symlinked folder not followed")
+    if entry.is_dir(follow_symlinks=False):
+        return "folder", path
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        reason = f"unsupported file type {path.suffix.lower() or '(no extension)'}"
+        return SkippedFile(source=source, reason=reason)
+    if not entry.is_file():  # a FIFO would block the read forever; a dangling link has no file
+        return SkippedFile(source=source, reason="not a regular file (or a broken symlink)")
+    return "file", path
+
+
 def _walk(directory: Path, root: Path, real_root: Path) -> Iterator[Path | SkippedFile]:
-    """Candidate files in sorted order; hidden and reserved files are passed over silently."""
+    """Candidate files in sorted order; hidden and reserved files are passed over silently.
+
+    Every problem with one path (a symlink loop, a permission error, a file that vanished) is a
+    skip with its reason: one bad entry never stops the scan of the rest.
+    """
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError as exc:
         source = directory.relative_to(root).as_posix()
-        yield SkippedFile(source=source, reason=f"cannot read folder: {exc.strerror}")
+        yield SkippedFile(source=source, reason=f"cannot read folder: {_path_problem(exc)}")
         return
     for entry in entries:
-        path = Path(entry.path)
-        source = path.relative_to(root).as_posix()
-        if entry.name.startswith(".") or entry.name in RESERVED_FILES:
+        try:
+            item = _classify(entry, root, real_root)
+        except OSError as exc:
+            source = Path(entry.path).relative_to(root).as_posix()
+            yield SkippedFile(source=source, reason=_path_problem(exc))
             continue
-        if entry.is_symlink():
-            if not path.resolve().is_relative_to(real_root):
-                yield SkippedFile(
-                    source=source, reason="symlink points outside the knowledge folder"
-                )
-                continue
-            if path.is_dir():  # following links inside the tree would index files twice or loop
-                yield SkippedFile(source=source, reason="symlinked folder not followed")
-                continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(path, root, real_root)
-        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            reason = f"unsupported file type {path.suffix.lower() or '(no extension)'}"
-            yield SkippedFile(source=source, reason=reason)
-        elif (
-            not entry.is_file()
-        ):  # a FIFO would block the read forever; a dangling link has no file
-            yield SkippedFile(source=source, reason="not a regular file (or a broken symlink)")
-        else:
-            yield path
+        if isinstance(item, SkippedFile):
+            yield item
+        elif item is not None and item[0] == "folder":
+            yield from _walk(item[1], root, real_root)
+        elif item is not None:
+            yield item[1]
 
 
 def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
@@ -267,7 +274,12 @@ def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
         raise UserFacingError(f"The knowledge folder {root} is not a folder.")
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
-    for item in _walk(root, root, root.resolve()):
+    try:
+        real_root = _resolve(root)
+    except OSError as exc:
+        message = f"The knowledge folder {root} cannot be read: {_path_problem(exc)}."
+        raise UserFacingError(message) from None
+    for item in _walk(root, root, real_root):
         if isinstance(item, SkippedFile):
             skipped.append(item)
             continue
@@ -276,6 +288,8 @@ def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
             documents.append(read_document(item, root, max_bytes))
         except UnreadableFileError as exc:
             skipped.append(SkippedFile(source=source, reason=exc.reason))
+        except OSError as exc:
+            skipped.append(SkippedFile(source=source, reason=_path_problem(exc)))
         # One odd file must not stop a reindex of the whole folder.
         except Exception:
             logger.exception("unexpected error while reading %s", source)

@@ -81,7 +81,7 @@ def test_heading_paths_positions_and_metadata() -> None:
             "#hashtag is text\n\n####### seven is text",
             [((), "#hashtag is text\n\n####### seven is text")],
         ),
-        ("- item\n---\nafter", [((), "- item\nafter")]),  # a rule, not a setext underline
+        ("- item\n---\nafter", [((), "- item\n\nafter")]),  # a rule, not a setext underline
         ("Title\n===\nBody", [((), "Body")]),
         ("Other\n===\nBody", [(("Other",), "Body")]),
         ("#\n\nBody", [((), "Body")]),
