@@ -36,9 +36,14 @@ class _Section:
     heading_line: str = ""  # the section's own heading, to keep in the text when merged
 
 
+# Part of every content hash: bump it when what is indexed for the same chunk changes (the
+# embedded text or BM25 weighting in represent.py), so a reindex re-embeds instead of reusing.
+REPRESENTATION_VERSION = 2
+
+
 def content_hash(title: str, headings: Sequence[str], text: str) -> str:
     """sha256 over everything that goes into a chunk's embedding text, unambiguously framed."""
-    framed = json.dumps([title, list(headings), text], ensure_ascii=False)
+    framed = json.dumps([REPRESENTATION_VERSION, title, list(headings), text], ensure_ascii=False)
     return hashlib.sha256(framed.encode("utf-8")).hexdigest()
 
 
