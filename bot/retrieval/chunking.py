@@ -171,9 +171,12 @@ def chunk_document(
         sections = _merge_short(sections, policy)
     chunks: list[Chunk] = []
     for section in sections:
-        pieces = split_section(section.body.strip(), policy.max_chars)
         if policy.overlap:
+            # A fifth of each chunk is kept free for the sentence carried over.
+            pieces = split_section(section.body.strip(), max(1, policy.max_chars * 4 // 5))
             pieces = _with_overlap(pieces, policy.max_chars)
+        else:
+            pieces = split_section(section.body.strip(), policy.max_chars)
         for piece in pieces:
             chunks.append(
                 Chunk(

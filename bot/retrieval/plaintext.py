@@ -23,6 +23,7 @@ _NUMBERED = re.compile(r"^(\d+(?:\.\d+)*)\.?\s+\S")
 _STARTS_LIKE_HEADING = re.compile(r"^[A-Z0-9]")
 _TWO_SENTENCES = re.compile(r"[.!?]\s+[A-Z]")
 _ABBREVIATION = re.compile(r"\b(vs|e\.g|i\.e|etc|cf|Dr|Mr|Ms|Mrs|St|No|Vol|Fig)\.", re.I)
+_NUMBER_PREFIX = re.compile(r"^\d+(\.\d+)*\.?\s+")
 _NO_HEADING_END = re.compile(r"[.,;:!…]$")
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)]$")
 
@@ -35,7 +36,8 @@ def _heading_like(line: str, max_chars: int = _MAX_HEADING_CHARS) -> bool:
         return False
     if not _STARTS_LIKE_HEADING.match(text) or _NO_HEADING_END.search(text):
         return False
-    if text.isdigit() or _TWO_SENTENCES.search(_ABBREVIATION.sub("", text)) or "|" in text:
+    words = _NUMBER_PREFIX.sub("", _ABBREVIATION.sub("", text))
+    if text.isdigit() or _TWO_SENTENCES.search(words) or "|" in text:
         return False
     return not _LIST_ITEM.match(text) or bool(_NUMBERED.match(text))
 

@@ -42,6 +42,7 @@ _PRUNE = ["//nav", "//footer", "//aside"]
 _CHROME = "//script|//style|//noscript|//template|//nav|//header|//footer|//aside|//form"
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _BLOCK_START = re.compile(r"^([-*+>|#]|\d+[.)]\s|```)")
+_SENTENCE_END = re.compile(r"[.!?:`)\"”’]$")
 _ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
 
 
@@ -77,8 +78,14 @@ def _tidy(markdown: str) -> str:
         line = _BOLD.sub(r"\1", _ESCAPED.sub(r"\1", raw))
         line = re.sub(r"[ \t]+", " ", line).strip()
         previous = out[-1] if out else ""
-        # A line break inside a paragraph of the HTML source is layout, not content.
-        if line and previous and not _BLOCK_START.match(line) and not _BLOCK_START.match(previous):
+        # A line break in the middle of a sentence of the HTML source is layout, not content.
+        if (
+            line
+            and previous
+            and not _BLOCK_START.match(line)
+            and not _BLOCK_START.match(previous)
+            and not _SENTENCE_END.search(previous)
+        ):
             out[-1] = f"{previous} {line}"
         else:
             out.append(line)
