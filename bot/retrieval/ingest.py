@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import codecs
 import errno
-import io
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
-
-from pypdf import PdfReader
 
 from bot.errors import UnreadableFileError, UserFacingError
 from bot.models import Document, Frozen
 from bot.retrieval import markdown
 from bot.retrieval.boilerplate import strip_boilerplate_lines
 from bot.retrieval.chunking import chunk_document
+from bot.retrieval.decoding import decode, pdf_text, read_bytes
 from bot.retrieval.frontmatter import split_front_matter
 from bot.retrieval.plaintext import mark_headings
 from bot.retrieval.text_repair import repair_text
@@ -31,16 +27,6 @@ logger = logging.getLogger(__name__)
 SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"})
 RESERVED_FILES = frozenset({"checklist.yaml", "questions.yaml"})
 
-# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_MAX_NON_TEXT = 0.05  # share of control/unassigned characters above which a file is not text
-
 
 class SkippedFile(Frozen):
     source: str
@@ -50,60 +36,6 @@ class SkippedFile(Frozen):
 class ScanResult(Frozen):
     documents: tuple[Document, ...]
     skipped: tuple[SkippedFile, ...]
-
-
-def _looks_like_text(text: str) -> bool:
-    odd = sum(
-        1 for ch in text if ch not in "\n\r\t\f" and unicodedata.category(ch) in ("Cc", "Co", "Cn")
-    )
-    return odd <= len(text) * _MAX_NON_TEXT
-
-
-def _decode(data: bytes) -> str:
-    """Bytes to text: BOM-marked Unicode, UTF-8, then Windows-1252/Latin-1 if that reads as text."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError as exc:
-                label = codec.removesuffix("-sig").upper()
-                reason = f"not valid {label} text despite its byte order mark"
-                raise UnreadableFileError(reason) from exc
-            break
-    else:
-        if b"\x00" in data:
-            raise UnreadableFileError("binary file (contains NUL bytes)")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Mixed files (mostly UTF-8, a few stray bytes) come out as mojibake here, which
-            # repair_text's ftfy pass turns back into the intended characters.
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
-    if not _looks_like_text(text):
-        raise UnreadableFileError("binary or undecodable file (not UTF-8, UTF-16 or Latin-1 text)")
-    return text
-
-
-def _pdf(data: bytes) -> tuple[str | None, str]:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFileError("PDF is password-protected")
-        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
-        title = reader.metadata.title if reader.metadata is not None else None
-    except UnreadableFileError:
-        raise
-    # pypdf raises many exception types for damaged files; any of them means "cannot read".
-    except Exception as exc:
-        raise UnreadableFileError(
-            "PDF could not be read (damaged, encrypted or not a PDF)"
-        ) from exc
-    # Producers put file names such as "Microsoft Word - draft.docx" in the title field.
-    usable = isinstance(title, str) and title.strip() and not re.search(r"\.\w{2,4}$", title)
-    return (title.strip() if usable and isinstance(title, str) else None), text
 
 
 def _humanise(stem: str) -> str:
@@ -128,31 +60,6 @@ def _string_list(value: object, split_commas: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(text for text in texts if text))
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    data = b""
-    try:
-        size = path.stat().st_size
-        if size <= max_bytes:
-            with path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)  # the file may have grown since stat()
-            size = len(data)
-    except OSError as exc:
-        raise UnreadableFileError(
-            f"cannot read file: {exc.strerror or type(exc).__name__}"
-        ) from exc
-    if size > max_bytes:
-        raise UnreadableFileError(f"file is too large ({_size(size, max_bytes)})")
-    if not data.strip():
-        raise UnreadableFileError("empty file" if not data else "empty file (only whitespace)")
-    return data
-
-
-def _size(size: int, limit: int) -> str:
-    mb = f"{size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB"
-    exact = f"{size:,} bytes; the limit is {limit:,} bytes"
-    return exact if f"{size / 1e6:.1f}" == f"{limit / 1e6:.1f}" else mb
-
-
 def read_document(path: Path, root: Path, max_bytes: int) -> Document:
     """One knowledge file as a cleaned Document; raises UnreadableFileError with a short reason."""
     if not _resolve(path).is_relative_to(_resolve(root)):
@@ -160,15 +67,15 @@ def read_document(path: Path, root: Path, max_bytes: int) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFileError(f"unsupported file type {suffix or '(no extension)'}")
-    data = _read_bytes(path, max_bytes)
+    data = read_bytes(path, max_bytes)
     meta: dict[str, object] = {}
     found_title: str | None = None
     if suffix == ".pdf":
-        found_title, raw = _pdf(data)
+        found_title, raw = pdf_text(data)
         body = repair_text(raw)
         empty_reason = "PDF has no extractable text (scanned images?)"
     elif suffix in (".html", ".htm"):
-        found_title, raw = html_to_markdown(_decode(data))
+        found_title, raw = html_to_markdown(decode(data))
         body = repair_text(raw)
         empty_reason = "HTML page has no main text"
     elif suffix == ".docx":
@@ -176,7 +83,7 @@ def read_document(path: Path, root: Path, max_bytes: int) -> Document:
         body = repair_text(raw)
         empty_reason = "Word document has no text"
     else:
-        meta, body = split_front_matter(repair_text(_decode(data)))
+        meta, body = split_front_matter(repair_text(decode(data)))
         empty_reason = "no text left after removing front matter and boilerplate"
     body = strip_boilerplate_lines(body)
     meta_title = _text_value(meta.get("title"))

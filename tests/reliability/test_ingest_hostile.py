@@ -21,9 +21,9 @@ from bot.retrieval.ingest import scan_folder
 from bot.retrieval.webpage import nesting_depth
 
 MAX_BYTES = 200_000
-# Model load and process start take about 10 s on the 2-core machine; the old parser needed
-# over 400 s for the 200,000-level page alone.
-REINDEX_BOUND_SECONDS = 90
+# The whole command takes 10-20 s on the 2-core machine (88 s measured while a benchmark ran
+# beside it); the old parser needed over 400 s for the 200,000-level page alone.
+REINDEX_BOUND_SECONDS = 180
 BOUNDED = settings(
     max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
