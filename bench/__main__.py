@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.load import run_load
+from bench.quality import run_quality
 from bench.situations import run_situation_bench
 from bench.slack_bench import run_slack_bench
 from bench.stats import percentile
@@ -97,6 +98,7 @@ async def run(data_dir: Path) -> None:
     deps: Deps = await build_deps(settings)
     try:
         await full_build_and_quality(deps)
+        await run_quality(settings)
         await run_slack_bench(deps)
         await run_load(deps)
     finally:

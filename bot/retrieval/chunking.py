@@ -3,108 +3,101 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.models import Chunk, Document
+from bot.retrieval import markdown
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(={3,}|-{3,})[ \t]*$")
-_THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])([ \t]*\1){2,}[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-# Lines that cannot be the text of a setext heading: list items, quotes, tables, headings.
-_NOT_SETEXT_TEXT = re.compile(r"^\s*([-*+>|#]|\d+[.)]\s)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
-# Emphasis and code marks, but not the underscores inside names such as snake_case.
-_INLINE_MARKUP = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class ChunkPolicy:
+    """How a document becomes chunks; `bench/chunking.py` compares policies on question sets."""
+
+    max_chars: int = 1200
+    # A section whose body is shorter than this is joined with the sections after it (their
+    # headings kept as lines of text) while the result fits in max_chars: a two-line section
+    # alone says too little to be found, and too little to answer from.
+    merge_below: int = 0
+    # When a long section is split, each piece after the first starts with the previous piece's
+    # last sentence, so a fact that spans the cut is whole in at least one piece.
+    overlap: bool = False
 
 
 @dataclass
 class _Section:
     headings: tuple[str, ...]
-    lines: list[str] = field(default_factory=list)
+    body: str = ""
+    heading_line: str = ""  # the section's own heading, to keep in the text when merged
+
+
+# Part of every content hash: bump it when what is indexed for the same chunk changes (the
+# embedded text or BM25 weighting in represent.py), so a reindex re-embeds instead of reusing.
+REPRESENTATION_VERSION = 2
 
 
 def content_hash(title: str, headings: Sequence[str], text: str) -> str:
     """sha256 over everything that goes into a chunk's embedding text, unambiguously framed."""
-    framed = json.dumps([title, list(headings), text], ensure_ascii=False)
+    framed = json.dumps([REPRESENTATION_VERSION, title, list(headings), text], ensure_ascii=False)
     return hashlib.sha256(framed.encode("utf-8")).hexdigest()
-
-
-def _heading_text(raw: str) -> str:
-    return re.sub(r"\s+", " ", _INLINE_MARKUP.sub("", _LINK.sub(r"\1", raw))).strip()
 
 
 def _same(a: str, b: str) -> bool:
     return a.casefold() == b.casefold()
 
 
-def _sections(text: str, title: str) -> Iterator[_Section]:
-    """Split Markdown at ATX and setext headings, outside fenced code, tracking heading paths."""
+def _sections(text: str, title: str) -> list[_Section]:
+    """Split Markdown at its headings (markdown-it-py), tracking heading paths; rules dropped."""
     lines = text.split("\n")
     stack: list[tuple[int, str]] = []
-    current = _Section(())
-    in_fence = False
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        level, heading = 0, ""
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif not in_fence:
-            atx = _ATX.match(line)
-            nxt = lines[i + 1] if i + 1 < len(lines) else ""
-            prev_blank = i == 0 or not lines[i - 1].strip() or bool(_ATX.match(lines[i - 1]))
-            if atx:
-                level, heading = len(atx.group(1)), _heading_text(atx.group(2) or "")
-                if not heading:  # an empty "#" line carries nothing to index or cite
-                    i += 1
-                    continue
-            elif (
-                (underline := _SETEXT.match(nxt))
-                and line.strip()
-                and prev_blank
-                and not _NOT_SETEXT_TEXT.match(line)
-            ):
-                level, heading = (1 if underline.group(1)[0] == "=" else 2), _heading_text(line)
-                i += 1  # the underline belongs to the heading
-            elif _THEMATIC_BREAK.match(line):
-                i += 1  # a horizontal rule separates; it is not content
+    sections = [_Section(())]
+    parts: list[str] = []
+    for block in markdown.blocks(text):
+        if block.kind == "heading":
+            if not block.heading:  # an empty "#" line carries nothing to index or cite
                 continue
-        if heading:
-            yield current
-            while stack and stack[-1][0] >= level:
+            sections[-1].body = "\n\n".join(parts)
+            parts = []
+            while stack and stack[-1][0] >= block.level:
                 stack.pop()
             # The document's own H1 repeats the title that every chunk carries already.
-            if not (level == 1 and _same(heading, title)):
-                stack.append((level, heading))
-            current = _Section(tuple(h for _, h in stack))
+            if not (block.level == 1 and _same(block.heading, title)):
+                stack.append((block.level, block.heading))
+            sections.append(_Section(tuple(h for _, h in stack), heading_line=block.heading))
+        elif block.kind != "rule":  # a horizontal rule separates; it is not content
+            parts.append("\n".join(lines[block.start : block.end]).strip("\n"))
+    sections[-1].body = "\n\n".join(parts)
+    return sections
+
+
+def _merge_short(sections: list[_Section], policy: ChunkPolicy) -> list[_Section]:
+    merged: list[_Section] = []
+    for section in sections:
+        if not section.body.strip():
+            continue
+        last = merged[-1] if merged else None
+        joined = f"{section.heading_line}\n{section.body}" if section.heading_line else section.body
+        if (
+            last is not None
+            and len(last.body) < policy.merge_below
+            and len(last.body) + 2 + len(joined) <= policy.max_chars
+        ):
+            last.body = f"{last.body}\n\n{joined}"
         else:
-            current.lines.append(line)
-        i += 1
-    yield current
+            merged.append(_Section(section.headings, section.body, section.heading_line))
+    return merged
 
 
 def _paragraphs(text: str) -> list[str]:
-    """Blank-line separated blocks; a fenced code block stays whole even with blank lines."""
-    blocks: list[str] = []
-    current: list[str] = []
-    in_fence = False
-    for line in text.split("\n"):
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        if not line.strip() and not in_fence:
-            if current:
-                blocks.append("\n".join(current))
-                current = []
-        else:
-            current.append(line)
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
+    """Top-level Markdown blocks: paragraphs, whole lists, tables and fenced code blocks."""
+    lines = text.split("\n")
+    pieces = ("\n".join(lines[b.start : b.end]).strip("\n") for b in markdown.blocks(text))
+    return [piece for piece in pieces if piece.strip()]
 
 
 # From coarse to fine: (how to split, how to rejoin). Hard wrapping comes after the last one.
@@ -156,14 +149,35 @@ def split_section(text: str, max_chars: int) -> list[str]:
     return pieces
 
 
-def chunk_document(doc: Document, max_chars: int = 1200) -> list[Chunk]:
+def _with_overlap(pieces: list[str], max_chars: int) -> list[str]:
+    out = pieces[:1]
+    for previous, piece in itertools.pairwise(pieces):
+        tail = [s for s in _SENTENCE_END.split(previous) if s.strip()]
+        carried = tail[-1].strip() if tail else ""
+        fits = carried and len(carried) + 1 + len(piece) <= max_chars and carried != previous
+        out.append(f"{carried} {piece}" if fits else piece)
+    return out
+
+
+def chunk_document(
+    doc: Document, max_chars: int = 1200, policy: ChunkPolicy | None = None
+) -> list[Chunk]:
     """Chunks in document order; each text is a non-empty section body of at most max_chars."""
-    if max_chars < 1:
+    policy = policy or default_policy(max_chars)
+    if policy.max_chars < 1:
         raise ValueError("max_chars must be at least 1")
+    sections = [s for s in _sections(doc.text, doc.title) if s.body.strip()]
+    if policy.merge_below:
+        sections = _merge_short(sections, policy)
     chunks: list[Chunk] = []
-    for section in _sections(doc.text, doc.title):
-        body = "\n".join(section.lines).strip()
-        for piece in split_section(body, max_chars) if body else []:
+    for section in sections:
+        if policy.overlap:
+            # A fifth of each chunk is kept free for the sentence carried over.
+            pieces = split_section(section.body.strip(), max(1, policy.max_chars * 4 // 5))
+            pieces = _with_overlap(pieces, policy.max_chars)
+        else:
+            pieces = split_section(section.body.strip(), policy.max_chars)
+        for piece in pieces:
             chunks.append(
                 Chunk(
                     source=doc.source,
@@ -177,3 +191,7 @@ def chunk_document(doc: Document, max_chars: int = 1200) -> list[Chunk]:
                 )
             )
     return chunks
+
+
+def default_policy(max_chars: int = 1200) -> ChunkPolicy:
+    return ChunkPolicy(max_chars=max_chars)

@@ -2,43 +2,32 @@
 
 from __future__ import annotations
 
-import codecs
-import io
+import errno
 import logging
 import os
 import re
-import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-
-from pypdf import PdfReader
+from typing import Literal
 
 from bot.errors import UnreadableFileError, UserFacingError
 from bot.models import Document, Frozen
+from bot.retrieval import markdown
+from bot.retrieval.boilerplate import strip_boilerplate_lines
 from bot.retrieval.chunking import chunk_document
-from bot.retrieval.clean import html_to_markdown, repair_text, strip_boilerplate_lines
+from bot.retrieval.decoding import decode, pdf_text, read_bytes
 from bot.retrieval.frontmatter import split_front_matter
+from bot.retrieval.plaintext import mark_headings
+from bot.retrieval.text_repair import repair_text
+from bot.retrieval.webpage import html_to_markdown
+from bot.retrieval.word import docx_to_markdown
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf"})
+SUPPORTED_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html", ".htm", ".pdf", ".docx"})
 # Control files that live next to the documents: the checklist and two test sets (questions for
 # retrieval, situations for the situation readers). Never indexed, never reported as skipped.
 RESERVED_FILES = frozenset({"checklist.yaml", "questions.yaml", "situations.yaml"})
-
-# UTF-32 first: its little-endian BOM starts with the UTF-16 one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-_MAX_NON_TEXT = 0.05  # share of control/unassigned characters above which a file is not text
-_H1 = re.compile(r"^ {0,3}#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_H1 = re.compile(r"^ {0,3}={3,}[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(```|~~~)")
-_NOT_A_TITLE = re.compile(r"^\s*([-*+>|#•]|\d+[.)]\s)|[.,;:!]$")
 
 
 class SkippedFile(Frozen):
@@ -49,92 +38,6 @@ class SkippedFile(Frozen):
 class ScanResult(Frozen):
     documents: tuple[Document, ...]
     skipped: tuple[SkippedFile, ...]
-
-
-def _looks_like_text(text: str) -> bool:
-    odd = sum(
-        1 for ch in text if ch not in "\n\r\t\f" and unicodedata.category(ch) in ("Cc", "Co", "Cn")
-    )
-    return odd <= len(text) * _MAX_NON_TEXT
-
-
-def _decode(data: bytes) -> str:
-    """Bytes to text: BOM-marked Unicode, UTF-8, then Windows-1252/Latin-1 if that reads as text."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError as exc:
-                label = codec.removesuffix("-sig").upper()
-                reason = f"not valid {label} text despite its byte order mark"
-                raise UnreadableFileError(reason) from exc
-            break
-    else:
-        if b"\x00" in data:
-            raise UnreadableFileError("binary file (contains NUL bytes)")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Mixed files (mostly UTF-8, a few stray bytes) come out as mojibake here, which
-            # repair_text's ftfy pass turns back into the intended characters.
-            try:
-                text = data.decode("cp1252")
-            except UnicodeDecodeError:
-                text = data.decode("latin-1")
-    if not _looks_like_text(text):
-        raise UnreadableFileError("binary or undecodable file (not UTF-8, UTF-16 or Latin-1 text)")
-    return text
-
-
-def _pdf(data: bytes) -> tuple[str | None, str]:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise UnreadableFileError("PDF is password-protected")
-        text = "\n\n".join((page.extract_text() or "").strip() for page in reader.pages)
-        title = reader.metadata.title if reader.metadata is not None else None
-    except UnreadableFileError:
-        raise
-    # pypdf raises many exception types for damaged files; any of them means "cannot read".
-    except Exception as exc:
-        raise UnreadableFileError(
-            "PDF could not be read (damaged, encrypted or not a PDF)"
-        ) from exc
-    # Producers put file names such as "Microsoft Word - draft.docx" in the title field.
-    usable = isinstance(title, str) and title.strip() and not re.search(r"\.\w{2,4}$", title)
-    return (title.strip() if usable and isinstance(title, str) else None), text
-
-
-def _first_h1(text: str) -> str | None:
-    """The first level-1 heading, ATX (`# Title`) or setext (`Title` over `====`)."""
-    in_fence = False
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        heading = None
-        if _FENCE.match(line):
-            in_fence = not in_fence
-        elif in_fence:
-            continue
-        elif match := _H1.match(line):
-            heading = match.group(1)
-        elif i + 1 < len(lines) and line.strip() and _SETEXT_H1.match(lines[i + 1]):
-            heading = line
-        if heading and (title := re.sub(r"[*`]+", "", heading).strip()):
-            return title
-    return None
-
-
-def _mark_title_line(text: str, title: str | None) -> str:
-    """Scraped .txt pages open with their title on a line of its own: make it the document's H1."""
-    lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None or first == len(lines) - 1:
-        return text
-    line = lines[first].strip()
-    if len(line) > 150 or _NOT_A_TITLE.search(line) or (title and line != title):
-        return text
-    lines[first] = "# " + line
-    return "\n".join(lines)
 
 
 def _humanise(stem: str) -> str:
@@ -159,59 +62,39 @@ def _string_list(value: object, split_commas: bool) -> tuple[str, ...]:
     return tuple(dict.fromkeys(text for text in texts if text))
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    data = b""
-    try:
-        size = path.stat().st_size
-        if size <= max_bytes:
-            with path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)  # the file may have grown since stat()
-            size = len(data)
-    except OSError as exc:
-        raise UnreadableFileError(
-            f"cannot read file: {exc.strerror or type(exc).__name__}"
-        ) from exc
-    if size > max_bytes:
-        raise UnreadableFileError(f"file is too large ({_size(size, max_bytes)})")
-    if not data.strip():
-        raise UnreadableFileError("empty file" if not data else "empty file (only whitespace)")
-    return data
-
-
-def _size(size: int, limit: int) -> str:
-    mb = f"{size / 1e6:.1f} MB; the limit is {limit / 1e6:.1f} MB"
-    exact = f"{size:,} bytes; the limit is {limit:,} bytes"
-    return exact if f"{size / 1e6:.1f}" == f"{limit / 1e6:.1f}" else mb
-
-
 def read_document(path: Path, root: Path, max_bytes: int) -> Document:
     """One knowledge file as a cleaned Document; raises UnreadableFileError with a short reason."""
-    if not path.resolve().is_relative_to(root.resolve()):
+    if not _resolve(path).is_relative_to(_resolve(root)):
         raise UnreadableFileError("symlink points outside the knowledge folder")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise UnreadableFileError(f"unsupported file type {suffix or '(no extension)'}")
-    data = _read_bytes(path, max_bytes)
+    data = read_bytes(path, max_bytes)
     meta: dict[str, object] = {}
     found_title: str | None = None
     if suffix == ".pdf":
-        found_title, raw = _pdf(data)
+        found_title, raw = pdf_text(data)
         body = repair_text(raw)
         empty_reason = "PDF has no extractable text (scanned images?)"
     elif suffix in (".html", ".htm"):
-        found_title, raw = html_to_markdown(_decode(data))
+        found_title, raw = html_to_markdown(decode(data))
         body = repair_text(raw)
         empty_reason = "HTML page has no main text"
+    elif suffix == ".docx":
+        found_title, raw = docx_to_markdown(data)
+        body = repair_text(raw)
+        empty_reason = "Word document has no text"
     else:
-        meta, body = split_front_matter(repair_text(_decode(data)))
+        meta, body = split_front_matter(repair_text(decode(data)))
         empty_reason = "no text left after removing front matter and boilerplate"
     body = strip_boilerplate_lines(body)
     meta_title = _text_value(meta.get("title"))
-    if suffix == ".txt":
-        body = _mark_title_line(body, meta_title)
+    if suffix in (".txt", ".pdf"):
+        # Text saved from a page or a PDF keeps its headings only as short lines of their own.
+        body = mark_headings(body, meta_title)
     if not body.strip():
         raise UnreadableFileError(empty_reason)
-    title = meta_title or _first_h1(body) or found_title or _humanise(path.stem)
+    title = meta_title or markdown.first_h1(body) or found_title or _humanise(path.stem)
     doc = Document(
         source=path.relative_to(root).as_posix(),
         title=title,
@@ -226,39 +109,70 @@ def read_document(path: Path, root: Path, max_bytes: int) -> Document:
     return doc
 
 
+def _resolve(path: Path) -> Path:
+    """path.resolve() with symlink loops as OSError on every Python (3.11 raises RuntimeError)."""
+    try:
+        return path.resolve()
+    except RuntimeError as exc:
+        raise OSError(errno.ELOOP, "symlink loop") from exc
+
+
+def _path_problem(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"cannot read: {exc.strerror or type(exc).__name__}"
+
+
+def _classify(
+    entry: os.DirEntry[str], root: Path, real_root: Path
+) -> tuple[Literal["folder", "file"], Path] | SkippedFile | None:
+    """What to do with one folder entry: a folder to enter, a file to read, a skip, or nothing."""
+    path = Path(entry.path)
+    source = path.relative_to(root).as_posix()
+    if entry.name.startswith(".") or entry.name in RESERVED_FILES:
+        return None
+    if entry.is_symlink():
+        if not _resolve(path).is_relative_to(real_root):
+            return SkippedFile(source=source, reason="symlink points outside the knowledge folder")
+        if path.is_dir():  # following links inside the tree would index files twice or loop
+            return SkippedFile(source=source, reason="symlinked folder not followed")
+    if entry.is_dir(follow_symlinks=False):
+        return "folder", path
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        reason = f"unsupported file type {path.suffix.lower() or '(no extension)'}"
+        return SkippedFile(source=source, reason=reason)
+    if not entry.is_file():  # a FIFO would block the read forever; a dangling link has no file
+        return SkippedFile(source=source, reason="not a regular file (or a broken symlink)")
+    return "file", path
+
+
 def _walk(directory: Path, root: Path, real_root: Path) -> Iterator[Path | SkippedFile]:
-    """Candidate files in sorted order; hidden and reserved files are passed over silently."""
+    """Candidate files in sorted order; hidden and reserved files are passed over silently.
+
+    Every problem with one path (a symlink loop, a permission error, a file that vanished) is a
+    skip with its reason: one bad entry never stops the scan of the rest.
+    """
     try:
         entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
     except OSError as exc:
         source = directory.relative_to(root).as_posix()
-        yield SkippedFile(source=source, reason=f"cannot read folder: {exc.strerror}")
+        yield SkippedFile(source=source, reason=f"cannot read folder: {_path_problem(exc)}")
         return
     for entry in entries:
-        path = Path(entry.path)
-        source = path.relative_to(root).as_posix()
-        if entry.name.startswith(".") or entry.name in RESERVED_FILES:
+        try:
+            item = _classify(entry, root, real_root)
+        except OSError as exc:
+            source = Path(entry.path).relative_to(root).as_posix()
+            yield SkippedFile(source=source, reason=_path_problem(exc))
             continue
-        if entry.is_symlink():
-            if not path.resolve().is_relative_to(real_root):
-                yield SkippedFile(
-                    source=source, reason="symlink points outside the knowledge folder"
-                )
-                continue
-            if path.is_dir():  # following links inside the tree would index files twice or loop
-                yield SkippedFile(source=source, reason="symlinked folder not followed")
-                continue
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(path, root, real_root)
-        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            reason = f"unsupported file type {path.suffix.lower() or '(no extension)'}"
-            yield SkippedFile(source=source, reason=reason)
-        elif (
-            not entry.is_file()
-        ):  # a FIFO would block the read forever; a dangling link has no file
-            yield SkippedFile(source=source, reason="not a regular file (or a broken symlink)")
-        else:
-            yield path
+        if isinstance(item, SkippedFile):
+            yield item
+        elif item is not None and item[0] == "folder":
+            yield from _walk(item[1], root, real_root)
+        elif item is not None:
+            yield item[1]
 
 
 def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
@@ -269,7 +183,12 @@ def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
         raise UserFacingError(f"The knowledge folder {root} is not a folder.")
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
-    for item in _walk(root, root, root.resolve()):
+    try:
+        real_root = _resolve(root)
+    except OSError as exc:
+        message = f"The knowledge folder {root} cannot be read: {_path_problem(exc)}."
+        raise UserFacingError(message) from None
+    for item in _walk(root, root, real_root):
         if isinstance(item, SkippedFile):
             skipped.append(item)
             continue
@@ -278,6 +197,8 @@ def scan_folder(root: Path, max_bytes: int = 5_000_000) -> ScanResult:
             documents.append(read_document(item, root, max_bytes))
         except UnreadableFileError as exc:
             skipped.append(SkippedFile(source=source, reason=exc.reason))
+        except OSError as exc:
+            skipped.append(SkippedFile(source=source, reason=_path_problem(exc)))
         # One odd file must not stop a reindex of the whole folder.
         except Exception:
             logger.exception("unexpected error while reading %s", source)

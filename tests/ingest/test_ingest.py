@@ -102,7 +102,7 @@ def test_scan_messy_folder(messy: Path) -> None:
         "empty.md": "empty file",
         "guides/huge.md": "file is too large (6,008 bytes; the limit is 5,000 bytes)",
         "nav-only.html": "HTML page has no main text",
-        "notes.docx": "unsupported file type .docx",
+        "notes.docx": "Word document could not be read (damaged or not .docx)",
         "scan.pdf": "PDF has no extractable text (scanned images?)",
     }
     # Hidden files and folders and reserved control files are skipped silently.

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from bot.errors import UnreadableFileError
 from bot.models import Document
+from bot.retrieval.boilerplate import strip_boilerplate_lines
 from bot.retrieval.chunking import chunk_document
-from bot.retrieval.clean import html_to_markdown, repair_text, strip_boilerplate_lines
 from bot.retrieval.frontmatter import split_front_matter
 from bot.retrieval.ingest import SUPPORTED_SUFFIXES, read_document, scan_folder
+from bot.retrieval.text_repair import repair_text
+from bot.retrieval.webpage import html_to_markdown
 
 # database=None: tests must not write a .hypothesis folder into a checkout shared with others.
 BOUNDED = settings(
