@@ -80,6 +80,10 @@ class ReindexLock:
         taken = await self._redis.set(self.key, holder.model_dump_json(), nx=True, px=self._ttl_ms)
         return holder if taken else None
 
+    async def ping(self) -> None:
+        """Raise a redis or OS error when Redis cannot be reached."""
+        await self._redis.ping()
+
     async def holder(self) -> LockHolder | None:
         raw = await self._redis.get(self.key)
         if raw is None:

@@ -40,11 +40,12 @@ def run_command() -> None:
     loaded = settings()
 
     async def body(deps: Deps) -> None:
-        report = await reindex_with_progress(
-            deps, loaded.core.knowledge_dir, False, False, quiet=False
-        )
-        if report.embedded or report.removed:
-            render.print_report(console, report)
+        from bot.admin.wiring import build_admin
+
+        # The same lifecycle as `advisor reindex`: lock, gate, and a rebuild of an old layout.
+        result = await reindex_with_progress(build_admin(deps, loaded.admin))
+        if result.report.published:
+            render.print_reindex(console, result)
         if loaded.slack.configured:
             await serve(deps)
         else:
