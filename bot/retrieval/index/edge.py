@@ -163,7 +163,7 @@ class EdgeIndex:
 
     async def stored_points(self, build: str) -> list[StoredPoint]:
         writing = self._writing.get(build)
-        if writing is not None:
+        if writing is not None and writing.info.state == "building":
             return [
                 StoredPoint(point_id=i, source=s, content_hash=h)
                 for i, (s, h, _) in writing.points.items()

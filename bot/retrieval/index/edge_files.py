@@ -123,8 +123,13 @@ class IndexFiles:
             "hashes": [p.content_hash for p in points],
         }
         write_atomically(directory / "points.json", json.dumps(body))
+        matrix = np.asarray(vectors, dtype=np.float32)
+        if len(matrix):
+            # Unit length, as the cosine shard stores them: one answer whoever reads them.
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = matrix / np.where(norms == 0, 1.0, norms)
         with (directory / "vectors.npy").open("wb") as handle:
-            np.save(handle, np.asarray(vectors, dtype=np.float32))
+            np.save(handle, matrix)
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -48,9 +48,12 @@ class ServerIndex:
     backend = "server"
     missing_message = NO_INDEX
 
-    def __init__(self, client: AsyncQdrantClient, alias: str) -> None:
+    def __init__(
+        self, client: AsyncQdrantClient, alias: str, *, stale_after: float = STALE_BUILD_SECONDS
+    ) -> None:
         self.client = client
         self.alias = alias
+        self.stale_after = stale_after
 
     # -- reading -------------------------------------------------------------------------
     async def _live_name(self) -> str | None:
@@ -250,7 +253,7 @@ class ServerIndex:
             described = await self.client.get_collection(info.build)
         heartbeat = (described.config.metadata or {}).get("heartbeat", 0)
         try:
-            return time.time() - float(str(heartbeat)) < STALE_BUILD_SECONDS
+            return time.time() - float(str(heartbeat)) < self.stale_after
         except ValueError:
             return False
 
