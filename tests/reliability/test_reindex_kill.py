@@ -1,5 +1,6 @@
 """`advisor reindex --full` killed with SIGKILL mid-embedding: the previous index keeps answering,
-the embedded Qdrant's lock is not left behind, and the next reindex works.
+the killed build's locks (its Edge WAL and its writer lock) die with the process, cleanup removes
+the half-written build, and the next reindex works.
 
 Real processes on embedded defaults. The kill lands while the big rebuild is still running (the
 test checks the process had not finished), after the time a small build takes to start and load
@@ -90,7 +91,9 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def version_of(run: subprocess.CompletedProcess[str]) -> str:
     assert run.returncode == 0, run.stderr
-    return str(json.loads(run.stdout)["version"])
+    result = json.loads(run.stdout.splitlines()[-1])  # progress events first, the result last
+    assert result["event"] == "result"
+    return str(result["version"])
 
 
 def test_killed_full_reindex_leaves_the_old_index_answering(env: dict[str, str]) -> None:
@@ -126,3 +129,5 @@ def test_killed_full_reindex_leaves_the_old_index_answering(env: dict[str, str])
     assert status.returncode == 0, status.stderr
     state = json.loads(status.stdout)
     assert state["problem"] is None and state["index"]["version"] == new
+    # The killed build was removed by the next run's cleanup: live and previous are left.
+    assert [b["version"] for b in state["builds"]] == [old, new]
