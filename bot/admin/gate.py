@@ -12,14 +12,17 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import IndexLockedError, UserFacingError
 from bot.models import Frozen
-from bot.retrieval import sparse
-from bot.retrieval.embed import Embedder
-from bot.retrieval.evaluation import QUESTIONS_FILE, QuestionSet, evaluate, load_questions
 from bot.retrieval.index.port import IndexInfo, IndexPort, Quality
+
+if TYPE_CHECKING:
+    from bot.retrieval.embed import Embedder
+    from bot.retrieval.evaluation import QuestionSet
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,8 @@ Scorer = Callable[[str], Awaitable[Quality]]
 _SEARCH_LIMIT = 10  # deeper than k so the reciprocal rank means something
 
 
-class GateQuestions(Frozen):
+@dataclass(frozen=True)
+class GateQuestions:
     questions: QuestionSet
     digest: str  # sha256 of questions.yaml: scores are comparable only on the same set
 
@@ -57,6 +61,8 @@ class QualityGateError(UserFacingError):
 
 
 def load_gate_questions(knowledge_dir: Path) -> GateQuestions | None:
+    from bot.retrieval.evaluation import QUESTIONS_FILE, load_questions
+
     path = knowledge_dir / QUESTIONS_FILE
     if not path.is_file():
         return None
@@ -72,6 +78,9 @@ class QualityGate:
 
     async def check(self, candidate: str, gate: GateQuestions) -> GateResult:
         """Score `candidate` against the live build; raise QualityGateError on a regression."""
+        from bot.retrieval import sparse
+        from bot.retrieval.evaluation import evaluate
+
         vectors: dict[str, list[float]] = {}
 
         async def score(build: str) -> Quality:

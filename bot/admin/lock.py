@@ -14,12 +14,15 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
 from bot.errors import UserFacingError
 from bot.models import Frozen
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 

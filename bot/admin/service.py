@@ -20,8 +20,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
-
 from bot.admin.access import AdminPolicy
 from bot.admin.gate import GateResult, QualityGate, QualityGateError, load_gate_questions
 from bot.admin.lock import LockHolder, ReindexBusyError, ReindexLock
@@ -29,7 +27,6 @@ from bot.config import RetrievalSettings
 from bot.errors import UserFacingError
 from bot.models import Frozen
 from bot.ops.health import Check, HealthChecks
-from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder
 from bot.retrieval.index.port import IndexInfo, IndexPort, check_embedder
 from bot.retrieval.indexer import (
@@ -40,10 +37,11 @@ from bot.retrieval.indexer import (
     build_and_publish,
     plan_reindex,
 )
-from bot.retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
     from bot.memory.feedback import FeedbackStore
+    from bot.ops.metrics import Metrics, ReindexOutcome
+    from bot.retrieval.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +84,10 @@ class AdminService:
         knowledge_dir: Path,
         retrieval: RetrievalSettings,
         lock: LockSource,
-        gate: QualityGate,
+        gate: Callable[[], QualityGate],
         policy: AdminPolicy,
         health: HealthChecks,
-        metrics: Metrics,
+        metrics: Metrics | None,
         retriever: Retriever | None = None,
         feedback: FeedbackStore | None = None,
     ) -> None:
@@ -98,12 +96,24 @@ class AdminService:
         self.knowledge_dir = knowledge_dir
         self.retrieval = retrieval
         self._lock = lock
-        self.gate = gate
+        self._gate_factory = gate
+        self._gate: QualityGate | None = None
         self.policy = policy
         self.health = health
         self.metrics = metrics
         self.retriever = retriever
         self.feedback = feedback
+
+    @property
+    def gate(self) -> QualityGate:
+        """Built on first use: a run with nothing to do never loads the gate's question set."""
+        if self._gate is None:
+            self._gate = self._gate_factory()
+        return self._gate
+
+    def _observe(self, outcome: ReindexOutcome, seconds: float | None) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_reindex(outcome, seconds)
 
     async def plan(self, folder: Path | None = None, *, full: bool = False) -> ReindexPlan:
         return await plan_reindex(
@@ -130,14 +140,14 @@ class AdminService:
         log.info("reindex requested by %s (full=%s, dry_run=%s)", by, full, dry_run)
         plan = await self.plan(folder, full=full)
         if dry_run or plan.noop:
-            self.metrics.observe_reindex("dry_run" if dry_run else "unchanged", None)
+            self._observe("dry_run" if dry_run else "unchanged", None)
             return ReindexResult(report=plan.report(dry_run=dry_run), gate=None, live=plan.live)
         gate_result: GateResult | None = None
         try:
             async with self._held(by) as locked:
                 plan = await self.plan(folder, full=full)  # the live build may have changed
                 if plan.noop:
-                    self.metrics.observe_reindex("unchanged", None)
+                    self._observe("unchanged", None)
                     return ReindexResult(report=plan.report(), gate=None, live=plan.live,
                                          locked=locked)  # fmt: skip
                 questions = load_gate_questions(plan.folder)
@@ -153,17 +163,17 @@ class AdminService:
                     built_by=by, progress=progress, before_publish=gate,
                 )  # fmt: skip
         except ReindexBusyError:
-            self.metrics.observe_reindex("busy", None)
+            self._observe("busy", None)
             raise
         except QualityGateError:
-            self.metrics.observe_reindex("gate_failed", time.perf_counter() - started)
+            self._observe("gate_failed", time.perf_counter() - started)
             raise
         except BaseException:
-            self.metrics.observe_reindex("failed", time.perf_counter() - started)
+            self._observe("failed", time.perf_counter() - started)
             raise
         finally:
             self._forget()
-        self.metrics.observe_reindex("published", report.duration_seconds)
+        self._observe("published", report.duration_seconds)
         log.info("reindex by %s published version %s", by, report.version)
         return ReindexResult(
             report=report,
@@ -176,6 +186,8 @@ class AdminService:
     @contextlib.asynccontextmanager
     async def _held(self, by: str) -> AsyncIterator[bool]:
         """Hold the reindex lock when Redis answers; yields whether it is held."""
+        from redis.exceptions import RedisError
+
         lock = await self._lock()
         reachable = lock is not None
         if lock is not None:

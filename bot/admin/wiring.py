@@ -11,19 +11,18 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from bot.admin.access import AdminPolicy
-from bot.admin.gate import QualityGate
 from bot.admin.lock import ReindexLock
 from bot.admin.service import AdminService
 from bot.admin.settings import AdminSettings
 from bot.config import Settings
 from bot.ops.health import HealthChecks
-from bot.ops.metrics import Metrics
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
     from bot.deps import Deps
     from bot.memory.embedded_redis import EmbeddedRedis
+    from bot.ops.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +40,8 @@ def build_admin(
     async def lock_source() -> ReindexLock | None:
         return lock
 
+    from bot.admin.gate import QualityGate
+
     return AdminService(
         index=deps.index,
         embedder=deps.embedder,
@@ -48,7 +49,7 @@ def build_admin(
         knowledge_dir=deps.settings.core.knowledge_dir,
         retrieval=deps.settings.retrieval,
         lock=lock_source,
-        gate=QualityGate(deps.index, deps.embedder, settings.quality_gate_margin),
+        gate=lambda: QualityGate(deps.index, deps.embedder, settings.quality_gate_margin),
         policy=AdminPolicy(settings.admin_user_ids, settings.admins_include_workspace_admins),
         health=HealthChecks(redis=deps.redis, index=deps.index, chat=deps.chat),
         metrics=metrics or deps.metrics,
@@ -92,6 +93,7 @@ class _LazyRedis:
 async def standalone_admin(settings: Settings) -> AsyncIterator[AdminService]:
     """The service with only what a reindex needs: index, embedder (loaded lazily), Redis for
     the lock (connected lazily)."""
+    from bot.admin.gate import QualityGate
     from bot.retrieval.embed import build_embedder
     from bot.retrieval.index.factory import open_index
 
@@ -106,10 +108,10 @@ async def standalone_admin(settings: Settings) -> AsyncIterator[AdminService]:
             knowledge_dir=settings.core.knowledge_dir,
             retrieval=settings.retrieval,
             lock=redis.lock,
-            gate=QualityGate(index, embedder, admin.quality_gate_margin),
+            gate=lambda: QualityGate(index, embedder, admin.quality_gate_margin),
             policy=AdminPolicy(admin.admin_user_ids, admin.admins_include_workspace_admins),
             health=HealthChecks(redis=None, index=index),
-            metrics=Metrics(),
+            metrics=None,  # a terminal run reports on the terminal, not to Prometheus
         )
     finally:
         await redis.aclose()

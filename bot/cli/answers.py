@@ -6,15 +6,17 @@ import asyncio
 import json
 import sys
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli import render
 from bot.cli.app import app, console, run, settings, with_deps
-from bot.deps import Deps
 from bot.errors import UserFacingError
 from bot.models import DeltaEvent, DoneEvent, Question
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 
 def read_questions(questions: list[str]) -> list[str]:

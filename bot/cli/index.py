@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.admin.service import AdminService, AdminStatus, ReindexResult
-from bot.admin.wiring import standalone_admin
 from bot.cli.app import app, console, err, run, settings
+
+if TYPE_CHECKING:
+    from bot.admin.service import AdminService, AdminStatus, ReindexResult
 
 _LABELS = {
     "scan": "Reading",
@@ -91,6 +92,8 @@ def reindex_command(
     through the quality gate; nothing changed means nothing to do."""
     loaded = settings()
 
+    from bot.admin.wiring import standalone_admin
+
     async def body() -> ReindexResult:
         async with standalone_admin(loaded) as admin:
             return await reindex_with_progress(
@@ -119,7 +122,10 @@ def status_command(
         lambda: with_deps(loaded, lambda deps: build_admin(deps, loaded.admin).status())
     )
     if as_json:
-        print(state.model_dump_json())
+        body = state.model_dump(mode="json")
+        # Each check's detail also under its own name ("redis", "qdrant", "llm"): easy to script.
+        body.update({check.name: check.detail for check in state.checks})
+        print(json.dumps(body))
         return
     from bot.cli import render
 

@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.memory.feedback import FeedbackRecord
 from bot.models import Citation, DoneEvent
-from bot.retrieval.indexer import ReindexReport
 
 if TYPE_CHECKING:
     from bot.admin.service import AdminStatus, ReindexResult
+    from bot.memory.feedback import FeedbackRecord
+    from bot.retrieval.indexer import ReindexReport
 
 
 def answer_json(question: str, done: DoneEvent) -> dict[str, object]:

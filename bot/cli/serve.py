@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.cli import render
 from bot.cli.answers import chat
 from bot.cli.app import app, console, err, run, settings, with_deps
 from bot.cli.index import reindex_with_progress
-from bot.deps import Deps
 from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 
 async def serve(deps: Deps) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from bot.memory.connection import redis_health
 from bot.models import Frozen
 from bot.retrieval.index.port import IndexPort
 
@@ -63,6 +62,8 @@ class HealthChecks:
     async def redis(self) -> Check:
         if self._redis is None:
             return Check(name="redis", ok=False, detail="not connected")
+        from bot.memory.connection import redis_health
+
         problem = await redis_health(self._redis)
         return Check(name="redis", ok=problem is None, detail=problem or "reachable")
 

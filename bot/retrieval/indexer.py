@@ -14,14 +14,19 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.errors import UserFacingError
 from bot.models import Chunk, Frozen
-from bot.retrieval.chunking import chunk_document
-from bot.retrieval.embed import Embedder
-from bot.retrieval.index.port import IndexInfo, IndexPort, StoredPoint, new_version
-from bot.retrieval.ingest import ScanResult, SkippedFile, scan_folder
-from bot.retrieval.represent import embedding_text, sparse_vector
+from bot.retrieval.fingerprint import folder_fingerprint
+from bot.retrieval.index.port import IndexInfo, IndexPort, Skipped, StoredPoint, new_version
+
+if TYPE_CHECKING:
+    from bot.retrieval.embed import Embedder
+    from bot.retrieval.ingest import ScanResult
+
+# Parsing, chunking and BM25 (pypdf, ftfy, the stemmer) are imported when a run has something to
+# read: a run with nothing to do ends on the fingerprint, well under a second from a terminal.
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +52,7 @@ class ReindexReport(Frozen):
     removed: int
     unchanged: int
     embedded: int  # chunks whose vectors had to be computed (the rest were reused)
-    skipped: tuple[SkippedFile, ...]
+    skipped: tuple[Skipped, ...]
     duration_seconds: float
     published: bool = False  # a new build went live (False: dry run or nothing to do)
 
@@ -65,31 +70,35 @@ class ChunkDiff(Frozen):
 
 class ReindexPlan(Frozen):
     folder: Path
-    scan: ScanResult
-    chunks: tuple[Chunk, ...]
-    diff: ChunkDiff
+    documents: int
+    chunks: tuple[Chunk, ...]  # empty when the fingerprint showed nothing changed
+    chunk_count: int
+    skipped: tuple[Skipped, ...]
+    diff: ChunkDiff | None  # None: unchanged by fingerprint, nothing was parsed
     live: IndexInfo | None
     rebuild: bool  # every chunk is embedded again (asked for, or the live build is unusable)
+    source_digest: str
     started: float
 
     @property
     def noop(self) -> bool:
-        return self.live is not None and not self.rebuild and self.diff.empty
+        return self.live is not None and not self.rebuild and (self.diff is None or self.diff.empty)
 
     def report(self, *, embedded: int = 0, version: str | None = None, dry_run: bool = False,
                published: bool = False) -> ReindexReport:  # fmt: skip
+        diff = self.diff
         return ReindexReport(
             version=version or (self.live.version if self.live else ""),
             full=self.rebuild,
             dry_run=dry_run,
-            documents=len(self.scan.documents),
-            chunks=len(self.chunks),
-            added=len(self.diff.added),
-            changed=len(self.diff.changed),
-            removed=len(self.diff.removed),
-            unchanged=len(self.diff.unchanged),
+            documents=self.documents,
+            chunks=self.chunk_count,
+            added=len(diff.added) if diff else 0,
+            changed=len(diff.changed) if diff else 0,
+            removed=len(diff.removed) if diff else 0,
+            unchanged=len(diff.unchanged) if diff else self.chunk_count,
             embedded=embedded,
-            skipped=self.scan.skipped,
+            skipped=self.skipped,
             duration_seconds=round(time.perf_counter() - self.started, 3),
             published=published,
         )
@@ -114,6 +123,8 @@ def diff_chunks(chunks: Sequence[Chunk], stored: Sequence[StoredPoint]) -> Chunk
 
 
 def chunk_all(scan: ScanResult, chunk_chars: int) -> list[Chunk]:
+    from bot.retrieval.chunking import chunk_document
+
     return [chunk for doc in scan.documents for chunk in chunk_document(doc, chunk_chars)]
 
 
@@ -128,6 +139,20 @@ async def plan_reindex(
 ) -> ReindexPlan:
     """What a reindex would do; reads only (no model load, nothing written)."""
     started = time.perf_counter()
+    digest = await asyncio.to_thread(
+        folder_fingerprint, folder,
+        chunk_chars=chunk_chars, max_file_bytes=max_file_bytes, embedder=embedder_name,
+    )  # fmt: skip
+    live = await index.live()
+    compatible = live is not None and live.embedder == embedder_name
+    if live is not None and compatible and not full and live.source_digest == digest:
+        return ReindexPlan(
+            folder=folder, documents=live.documents, chunks=(), chunk_count=live.chunks,
+            skipped=live.skipped, diff=None, live=live, rebuild=False, source_digest=digest,
+            started=started,
+        )  # fmt: skip
+    from bot.retrieval.ingest import scan_folder
+
     scan = await asyncio.to_thread(scan_folder, folder, max_file_bytes)
     chunks = chunk_all(scan, chunk_chars)
     if not chunks:
@@ -135,16 +160,20 @@ async def plan_reindex(
             f"No readable documents in {folder} ({len(scan.skipped)} skipped); "
             "the live index was left as it is."
         )
-    live = await index.live()
     stored = await index.stored_points(live.build) if live is not None else []
-    compatible = live is not None and live.embedder == embedder_name
+    diff = diff_chunks(chunks, stored)
+    if live is not None and compatible and not full and diff.empty:
+        await index.record_source(live.build, digest)
     return ReindexPlan(
         folder=folder,
-        scan=scan,
+        documents=len(scan.documents),
         chunks=tuple(chunks),
-        diff=diff_chunks(chunks, stored),
+        chunk_count=len(chunks),
+        skipped=tuple(Skipped(source=s.source, reason=s.reason) for s in scan.skipped),
+        diff=diff,
         live=live,
         rebuild=full or not compatible,
+        source_digest=digest,
         started=started,
     )
 
@@ -159,7 +188,7 @@ async def build_and_publish(
     before_publish: BeforePublish | None = None,
 ) -> ReindexReport:
     report = progress or (lambda stage, done, total: None)
-    report("scan", len(plan.scan.documents), len(plan.scan.documents))
+    report("scan", plan.documents, plan.documents)
     dimension = await embedder.dimension()
     reusable: dict[str, list[float]] = {}
     if plan.live is not None and not plan.rebuild:
@@ -170,7 +199,9 @@ async def build_and_publish(
     build = await index.create_build(version, dimension, embedder.name, built_by)
     try:
         embedded = await _fill(index, embedder, build, plan.chunks, reusable, report)
-        await index.finish_build(build, len(plan.scan.documents))
+        await index.finish_build(
+            build, plan.documents, source_digest=plan.source_digest, skipped=plan.skipped
+        )
         if before_publish is not None:
             report("gate", 0, 1)
             await before_publish(build)
@@ -198,6 +229,8 @@ async def _fill(
 ) -> int:
     """Write every chunk into `build`; embedding and writing overlap (the engine writes on its
     own thread while the model encodes the next group)."""
+    from bot.retrieval.represent import embedding_text, sparse_vector
+
     reused = [chunk for chunk in chunks if chunk.content_hash in reusable]
     missing = sorted(
         (chunk for chunk in chunks if chunk.content_hash not in reusable),

@@ -35,6 +35,7 @@ from bot.retrieval.index.port import (
     IndexInfo,
     Quality,
     SearchMode,
+    Skipped,
     SparseVector,
     StoredPoint,
     now_iso,
@@ -277,7 +278,14 @@ class EdgeIndex:
         if point_ids:
             await self._run(remove)
 
-    async def finish_build(self, build: str, documents: int) -> IndexInfo:
+    async def finish_build(
+        self,
+        build: str,
+        documents: int,
+        *,
+        source_digest: str | None = None,
+        skipped: tuple[Skipped, ...] = (),
+    ) -> IndexInfo:
         writing = self._writer(build)
 
         def finish() -> IndexInfo:
@@ -295,7 +303,8 @@ class EdgeIndex:
             self.files.write_points(build, stored, vectors)
             info = writing.info.model_copy(
                 update={"documents": documents, "chunks": len(ids), "state": "ready",
-                        "built_at": now_iso()}
+                        "built_at": now_iso(), "source_digest": source_digest,
+                        "skipped": skipped}
             )  # fmt: skip
             self.files.write_info(info)
             writing.info = info
@@ -312,6 +321,14 @@ class EdgeIndex:
                 self.files.write_info(updated)
                 if build in self._writing:
                     self._writing[build].info = updated
+
+        await self._run(record)
+
+    async def record_source(self, build: str, source_digest: str) -> None:
+        def record() -> None:
+            info = self.files.read_info(build)
+            if info is not None and info.source_digest != source_digest:
+                self.files.write_info(info.model_copy(update={"source_digest": source_digest}))
 
         await self._run(record)
 

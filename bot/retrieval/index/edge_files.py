@@ -127,7 +127,7 @@ class IndexFiles:
         if len(matrix):
             # Unit length, as the cosine shard stores them: one answer whoever reads them.
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-            matrix = matrix / np.where(norms == 0, 1.0, norms)
+            matrix = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32)
         with (directory / "vectors.npy").open("wb") as handle:
             np.save(handle, matrix)
             handle.flush()

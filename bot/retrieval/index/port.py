@@ -31,6 +31,11 @@ class Quality(Frozen):
     questions_digest: str  # which question set (sha256 of questions.yaml)
 
 
+class Skipped(Frozen):
+    source: str
+    reason: str
+
+
 class IndexInfo(Frozen):
     build: str  # the adapter's name for the build (shard directory or collection)
     version: str
@@ -42,6 +47,9 @@ class IndexInfo(Frozen):
     chunks: int
     state: BuildState = "published"
     quality: Quality | None = None
+    # What the build was made from (bot/retrieval/fingerprint.py): equal means nothing to do.
+    source_digest: str | None = None
+    skipped: tuple[Skipped, ...] = ()
 
 
 class StoredPoint(Frozen):
@@ -102,11 +110,23 @@ class IndexPort(Protocol):
         sparse: Sequence[SparseVector],
     ) -> None: ...
     async def delete(self, build: str, point_ids: Sequence[str]) -> None: ...
-    async def finish_build(self, build: str, documents: int) -> IndexInfo:
-        """Everything is written: record counts, mark the build ready to publish."""
+    async def finish_build(
+        self,
+        build: str,
+        documents: int,
+        *,
+        source_digest: str | None = None,
+        skipped: tuple[Skipped, ...] = (),
+    ) -> IndexInfo:
+        """Everything is written: record counts and origin, mark the build ready to publish."""
         ...
 
     async def record_quality(self, build: str, quality: Quality) -> None: ...
+    async def record_source(self, build: str, source_digest: str) -> None:
+        """A full plan found the build up to date: remember the digest, so the next run with
+        nothing to do can stop at the fingerprint."""
+        ...
+
     async def drop(self, build: str) -> None: ...
 
     # -- the live pointer ----------------------------------------------------------------

@@ -11,6 +11,7 @@ the same client API; no Qdrant server runs on a developer's machine.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -31,6 +32,7 @@ from bot.retrieval.index.port import (
     IndexInfo,
     Quality,
     SearchMode,
+    Skipped,
     SparseVector,
     StoredPoint,
     now_iso,
@@ -186,14 +188,28 @@ class ServerIndex:
             with qdrant_reachable():
                 await self.client.delete(build, qm.PointIdsList(points=list(point_ids)), wait=True)
 
-    async def finish_build(self, build: str, documents: int) -> IndexInfo:
-        await self._set(build, documents=documents, state="ready", built_at=now_iso())
+    async def finish_build(
+        self,
+        build: str,
+        documents: int,
+        *,
+        source_digest: str | None = None,
+        skipped: tuple[Skipped, ...] = (),
+    ) -> IndexInfo:
+        await self._set(
+            build, documents=documents, state="ready", built_at=now_iso(),
+            source_digest=source_digest or "",
+            skipped=json.dumps([item.model_dump() for item in skipped]),
+        )  # fmt: skip
         info = await self.info(build)
         assert info is not None
         return info
 
     async def record_quality(self, build: str, quality: Quality) -> None:
         await self._set(build, quality=quality.model_dump_json())
+
+    async def record_source(self, build: str, source_digest: str) -> None:
+        await self._set(build, source_digest=source_digest)
 
     async def drop(self, build: str) -> None:
         if build == await self._live_name():
@@ -334,6 +350,10 @@ def _info(name: str, meta: dict[str, Any], points: int) -> IndexInfo:
             BuildState, state if state in ("building", "ready", "published") else "building"
         ),
         quality=Quality.model_validate_json(quality) if isinstance(quality, str) else None,
+        source_digest=str(meta.get("source_digest") or "") or None,
+        skipped=tuple(
+            Skipped.model_validate(item) for item in json.loads(str(meta.get("skipped") or "[]"))
+        ),
     )
 
 

@@ -4,9 +4,10 @@ similarity the relevance threshold needs (fusion scores are ranks, not similarit
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from bot.models import Chunk, Passage
 
@@ -35,6 +36,8 @@ def fetch_limits(limit: int) -> tuple[int, int]:
 def cosine(stored: Sequence[float], query: np.ndarray[Any, np.dtype[np.float32]]) -> float:
     """`query` is already unit length; stored vectors usually are too (cosine collections
     normalise on write), but dividing by the norm costs nothing and trusts nothing."""
+    import numpy as np
+
     vector = np.asarray(stored, dtype=np.float32)
     norm = float(np.linalg.norm(vector))
     return float(vector @ query) / norm if norm else 0.0
@@ -45,6 +48,8 @@ def to_passages(
 ) -> list[Passage]:
     # RRF gives equal scores to points with equal ranks, and engines return those in any order:
     # score first, then the point id, so the same question always gets the same passages.
+    import numpy as np  # here: a no-op reindex never needs it
+
     ordered = sorted(hits, key=lambda hit: (-hit.score, hit.point_id))
     unit = np.asarray(query, dtype=np.float32)
     unit = unit / (float(np.linalg.norm(unit)) or 1.0)
