@@ -139,8 +139,8 @@ class QualityGate:
             measured = await score(live.build)
         except IndexLockedError:
             raise UserFacingError(
-                "questions.yaml changed since the live index was scored, and the live index is "
-                "in use by another advisor process, so the new index cannot be compared with it. "
+                "The live index has no recorded score for this questions.yaml, and it is in use "
+                "by another advisor process, so the new index cannot be compared with it. "
                 "Run the reindex through that process (`/finetune-admin reindex`) or stop it."
             ) from None
         return measured.hit_at_k

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
@@ -43,6 +44,21 @@ class LockHolder(Frozen):
     started_at: str  # ISO 8601, UTC
     host: str
     token: str
+    pid: int = 0  # 0: written by a version that did not record it
+
+
+def _dead(holder: LockHolder, host: str) -> bool:
+    """A holder on this host whose process is gone (a killed `advisor reindex`): its lock need
+    not wait out the expiry. Another host's holder is never judged from here."""
+    if holder.host != host or holder.pid <= 0 or holder.pid == os.getpid():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class ReindexBusyError(UserFacingError):
@@ -79,6 +95,7 @@ class ReindexLock:
             started_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             host=self._host,
             token=secrets.token_hex(8),
+            pid=os.getpid(),
         )
         taken = await self._redis.set(self.key, holder.model_dump_json(), nx=True, px=self._ttl_ms)
         return holder if taken else None
@@ -110,6 +127,13 @@ class ReindexLock:
     async def hold(self, owner: str) -> AsyncIterator[LockHolder]:
         """Hold the lock for the block, refreshing it; raise ReindexBusyError if it is taken."""
         holder = await self.acquire(owner)
+        if holder is None:
+            current = await self.holder()
+            if current is not None and _dead(current, self._host):
+                log.warning("reindex lock held by dead process %d on this host; taking it over",
+                            current.pid)  # fmt: skip
+                await self.release(current)
+                holder = await self.acquire(owner)
         if holder is None:
             raise ReindexBusyError(await self.holder())
         refresher = asyncio.create_task(self._keep_alive(holder))

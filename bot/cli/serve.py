@@ -14,12 +14,22 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 
+async def warm_index(deps: Deps) -> None:
+    """Open the live index before the first question (and, embedded, take ownership of it).
+    No index yet is fine: questions are then told to run a reindex."""
+    try:
+        await deps.index.search(await deps.embedder.embed_query("warm up"), ([], []), 1)
+    except UserFacingError as exc:
+        err.print(f"[yellow]Note:[/yellow] {exc.message}")
+
+
 async def serve(deps: Deps) -> None:
     from bot.slack.server import serve as serve_slack
     from bot.slack.wiring import build_slack_services
 
     services = build_slack_services(deps)
     await deps.embedder.warm_up()  # the first question should not wait for the model to load
+    await warm_index(deps)
     slack = deps.settings.slack
     if slack.app_token is not None:
         err.print("Connecting to Slack in Socket Mode. Ctrl-C to stop.")

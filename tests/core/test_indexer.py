@@ -69,10 +69,13 @@ async def deps(tmp_path: Path, openai_server: OpenAIServer) -> AsyncIterator[Dep
     await aclose(built)
 
 
-async def run(deps: Deps, folder: Path, **options: bool) -> ReindexReport:
+async def run(
+    deps: Deps, folder: Path, *, full: bool = False, dry_run: bool = False
+) -> ReindexReport:
     return await reindex(
-        deps.index, deps.embedder, folder, chunk_chars=800, max_file_bytes=100_000, **options
-    )
+        deps.index, deps.embedder, folder,
+        chunk_chars=800, max_file_bytes=100_000, full=full, dry_run=dry_run,
+    )  # fmt: skip
 
 
 async def live_build(deps: Deps) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import IndexMissingError, UserFacingError
 from bot.retrieval import sparse
-from bot.retrieval.index.port import IndexPort, Quality, require_live
+from bot.retrieval.index.port import IndexPort, Quality, SearchMode, require_live
 from tests.index.conftest import (
     CHUNKS,
     DIM,
@@ -136,10 +136,11 @@ async def test_equal_scores_come_back_in_a_stable_order(index: IndexPort) -> Non
     await index.upsert(build, twins, [[1.0, 0.0, 0.0, 0.0]] * 6, sparse_for(twins))
     await index.finish_build(build, 6)
     await index.publish(build)
-    for mode in ("dense", "hybrid"):
+    modes: tuple[SearchMode, ...] = ("dense", "hybrid")
+    for mode in modes:
         orders = set()
         for _ in range(5):
-            hits = await index.search(LORA_QUERY, sparse.query_vector("adapters"), 6, mode=mode)  # type: ignore[arg-type]
+            hits = await index.search(LORA_QUERY, sparse.query_vector("adapters"), 6, mode=mode)
             orders.add(tuple(p.chunk.point_id for p in hits.passages))
         assert len(orders) == 1, mode
     dense = await index.search(LORA_QUERY, ([], []), 6, mode="dense")

@@ -14,12 +14,16 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.memory.embedded_redis import SOCKET_NAME, ping_socket
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +74,20 @@ def write_bulk(folder: Path, documents: int = 120, sections: int = 12) -> None:
         (folder / f"bulk-{d:03d}.md").write_text("\n\n".join(body))
 
 
+def stop_embedded_redis(data_dir: Path) -> None:
+    """A killed `advisor reindex` cannot stop the embedded redis-server it started (the server
+    runs in its own session so Ctrl-C never kills it unsaved); the test stops what it caused."""
+    path = data_dir / "redis" / SOCKET_NAME
+    if ping_socket(path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(path))
+            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
+            sock.recv(64)
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir()
     for name in DOCS:
@@ -81,12 +97,13 @@ def env(tmp_path: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("ADVISOR_", "OPENAI_", "SLACK_", "REDIS_", "QDRANT_"))
     }
-    return {
+    yield {
         **base,
         "ADVISOR_KNOWLEDGE_DIR": str(knowledge),
         "ADVISOR_DATA_DIR": str(tmp_path / "data"),
         "HF_HUB_OFFLINE": "1",
     }
+    stop_embedded_redis(tmp_path / "data")
 
 
 def version_of(run: subprocess.CompletedProcess[str]) -> str:
@@ -123,6 +140,8 @@ def test_killed_full_reindex_leaves_the_old_index_answering(env: dict[str, str])
     assert answer["mode"] == "extractive" and answer["citations"]
 
     shutil.rmtree(Path(env["ADVISOR_KNOWLEDGE_DIR"]) / "bulk")
+    # The killed run still holds the reindex lock in Redis; its process is gone, so the next
+    # run takes the lock over instead of waiting out the expiry.
     new = version_of(advisor("reindex", "--full", "--json", env=env))
     assert new != old
     status = advisor("status", "--json", env=env)

@@ -10,11 +10,13 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from tests.reliability.test_reindex_kill import stop_embedded_redis
 from tests.slack.conftest import envelope, message_event, sign
 from tests.slack.test_serve_process import free_port
 from tests.support.slack_api import BOT_USER_ID, MockSlackApi
@@ -33,7 +35,7 @@ def advisor(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     folder = tmp_path / "knowledge"
     folder.mkdir()
     (folder / "rag.md").write_text(
@@ -54,7 +56,8 @@ def env(tmp_path: Path) -> dict[str, str]:
     }
     built = advisor(env, "reindex")
     assert built.returncode == 0, built.stderr
-    return env
+    yield env
+    stop_embedded_redis(tmp_path / "data")
 
 
 async def test_terminal_reindex_while_serving(env: dict[str, str]) -> None:

@@ -356,8 +356,9 @@ class EdgeIndex:
                     raise UserFacingError(f"Index build {build} is not complete; not published.")
                 pointer = self.files.read_pointer()
                 self.files.write_info(info.model_copy(update={"state": "published"}))
-                if self._serving is None or self._serving.build != build:
-                    # Another process may serve it: it must be able to open the shard.
+                if self._serving is None:
+                    # Another process may serve it: it must be able to open the shard. A process
+                    # that serves keeps its handle and swaps to it before its next query.
                     self._close(build)
                 previous = pointer.live if pointer.live != build else pointer.previous
                 self.files.write_pointer(Pointer(live=build, previous=previous))
@@ -447,10 +448,15 @@ class EdgeIndex:
                 info = found or self.files.read_info(build) or _raise_missing(build)
                 shard = self._open(build)
             points = shard.query(request)
+            if mode == "dense":
+                cosines = {p.id: float(p.score) for p in points}
+            else:
+                cosines = _cosines(shard, dense, [p.id for p in points])
             hits = [
-                RawHit(str(p.id), float(p.score), p.payload or {}, _dense_of(p.vector))
+                RawHit(str(p.id), float(p.score), p.payload or {},
+                       similarity=cosines.get(p.id, 0.0))
                 for p in points
-            ]
+            ]  # fmt: skip
             return Hits(passages=tuple(shape(hits, dense, limit, max_per_source)), info=info)
 
         return await self._run(search)
@@ -480,11 +486,19 @@ def _raise_missing(build: str) -> IndexInfo:
     raise UserFacingError(f"There is no index build {build}.")
 
 
-def _dense_of(vector: Any) -> list[float] | None:
-    if isinstance(vector, dict):
-        found = vector.get(DENSE)
-        return found if isinstance(found, list) else None
-    return None
+def _cosines(shard: Any, dense: Sequence[float], ids: list[Any]) -> dict[Any, float]:
+    """The dense cosine of each hit, scored by the engine on just those points: cheaper than
+    returning 384 floats per hit to Python (about 3 ms of a 5 ms hybrid query at 10k chunks)."""
+    if not ids:
+        return {}
+    from qdrant_edge import Filter, HasIdCondition, Query, QueryRequest
+
+    request = QueryRequest(
+        query=Query.Nearest(list(dense), using=DENSE),
+        filter=Filter(must=[HasIdCondition(set(ids))]),
+        limit=len(ids),
+    )
+    return {p.id: float(p.score) for p in shard.query(request)}
 
 
 def _source_filter(source: str | None) -> Any:
@@ -505,7 +519,7 @@ def _query(
     where = _source_filter(source)
     dense_query = Query.Nearest(list(dense), using=DENSE)
     sparse_query = Query.Nearest(EdgeSparse(indices=sparse[0], values=sparse[1]), using=SPARSE)
-    common: dict[str, Any] = {"limit": fetch, "with_payload": True, "with_vector": [DENSE]}
+    common: dict[str, Any] = {"limit": fetch, "with_payload": True, "with_vector": False}
     if mode == "dense":
         return QueryRequest(query=dense_query, filter=where, **common)
     if mode == "sparse":

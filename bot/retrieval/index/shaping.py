@@ -17,15 +17,24 @@ RRF_K = 2  # Qdrant's default RRF constant; the quality figures were measured wi
 
 
 class RawHit:
-    __slots__ = ("dense", "payload", "point_id", "score")
+    """One result as an engine returned it. Either `similarity` (the engine's own cosine) or
+    the stored `dense` vector to compute it from."""
+
+    __slots__ = ("dense", "payload", "point_id", "score", "similarity")
 
     def __init__(
-        self, point_id: str, score: float, payload: Mapping[str, Any], dense: Sequence[float] | None
+        self,
+        point_id: str,
+        score: float,
+        payload: Mapping[str, Any],
+        dense: Sequence[float] | None = None,
+        similarity: float | None = None,
     ) -> None:
         self.point_id = point_id
         self.score = score
         self.payload = payload
         self.dense = dense
+        self.similarity = similarity
 
 
 def fetch_limits(limit: int) -> tuple[int, int]:
@@ -60,7 +69,9 @@ def to_passages(
         if per_source.get(source, 0) >= max_per_source:
             continue
         per_source[source] = per_source.get(source, 0) + 1
-        similarity = cosine(hit.dense, unit) if hit.dense is not None else 0.0
+        similarity = hit.similarity
+        if similarity is None:
+            similarity = cosine(hit.dense, unit) if hit.dense is not None else 0.0
         passages.append(
             Passage(chunk=Chunk.model_validate(dict(hit.payload)), score=hit.score,
                     similarity=similarity)
