@@ -211,13 +211,16 @@ def rss_with_index(data_dir: Path) -> None:
 
 
 async def run_index_bench() -> None:
+    parts = os.environ.get("BENCH_INDEX_PARTS", "latency,rss,build").split(",")
     with tempfile.TemporaryDirectory(prefix="advisor-index-bench-") as tmp_name:
         tmp = Path(tmp_name)
         embedder = LocalEmbedder()
-        await latency_table(embedder, tmp)
-        if 10000 in SIZES:
-            rss_with_index(tmp / "edge-10000")
-        await build_throughput(tmp)
+        if "latency" in parts:
+            await latency_table(embedder, tmp)
+            if "rss" in parts and 10000 in SIZES:
+                rss_with_index(tmp / "edge-10000")
+        if "build" in parts:
+            await build_throughput(tmp)
 
 
 if __name__ == "__main__":
