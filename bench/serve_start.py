@@ -15,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.reliability.test_reindex_kill import stop_embedded_redis
 from tests.slack.conftest import envelope, message_event, sign
 from tests.support.slack_api import BOT_USER_ID, MockSlackApi
 
@@ -67,6 +68,9 @@ async def time_to_first_answer(data_dir: Path) -> None:
         finally:
             server.terminate()
             await asyncio.to_thread(server.wait, 30)
+            # SIGTERM ends `advisor serve` without its shutdown path, so the embedded
+            # redis-server it started would outlive it.
+            stop_embedded_redis(data_dir)
     print(
         f"\n`advisor serve` start to first answer text: {first_text:.2f} s "
         f"(listening after {listening:.2f} s; the embedding model loads before it listens)"
