@@ -1,13 +1,15 @@
 """Chunking policies and heading weights compared on the question sets, through the real index.
 
-Each variant gets its own collection in the bench's embedded Qdrant (written through the store,
-as the synthetic corpus is), is queried through the real Retriever and scored by the same
+Each variant gets its own embedded index (a Qdrant Edge root in a temporary folder, written
+through the index port), is queried through the real Retriever and scored by the same
 `run_eval` as `advisor eval`. Embeddings are cached by text, so variants that share chunks do
 not pay twice. The default policy and `HEADING_WEIGHT` in the code are the winners here.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from bot.retrieval.chunking import ChunkPolicy, chunk_document, default_policy
 from bot.retrieval.coverage import is_covered
 from bot.retrieval.embed import Embedder
 from bot.retrieval.evaluation import EvalReport, QuestionSet, run_eval
+from bot.retrieval.index.edge import EdgeIndex
+from bot.retrieval.index.port import new_version
 from bot.retrieval.ingest import scan_folder
 from bot.retrieval.represent import (
     EMBED_HEADING_WEIGHT,
@@ -25,7 +29,6 @@ from bot.retrieval.represent import (
     sparse_vector,
 )
 from bot.retrieval.retriever import Retrieval, Retriever, SearchMode
-from bot.retrieval.store import KnowledgeStore
 
 # (label, policy, heading path weight in BM25, in the embedded text)
 VARIANTS: list[tuple[str, ChunkPolicy, int, int]] = [
@@ -91,12 +94,14 @@ async def _score(
     weights: tuple[int, int],
     questions: QuestionSet,
 ) -> EvalReport:
-    store = KnowledgeStore(deps.qdrant, name)
+    root = Path(tempfile.mkdtemp(prefix=f"advisor-{name}-"))
+    index = EdgeIndex(root)
     dense = await embeddings.of(chunks, weights[1])
-    collection = await store.create_collection("bench", len(dense[0]), deps.embedder.name, "bench")
-    await store.upsert(collection, chunks, dense, [sparse_vector(c, weights[0]) for c in chunks])
-    await store.publish(collection)
-    retriever = Retriever(store, embeddings.embedder, deps.settings.retrieval.top_k)
+    build = await index.create_build(new_version(), len(dense[0]), deps.embedder.name, "bench")
+    await index.upsert(build, chunks, dense, [sparse_vector(c, weights[0]) for c in chunks])
+    await index.finish_build(build, len({c.source for c in chunks}))
+    await index.publish(build)
+    retriever = Retriever(index, embeddings.embedder, deps.settings.retrieval.top_k)
     min_score = deps.settings.retrieval.min_score
 
     async def retrieve(text: str, limit: int, mode: SearchMode) -> Retrieval:
@@ -108,7 +113,8 @@ async def _score(
     try:
         return await run_eval(retrieve, covered, questions, deps.settings.retrieval.top_k)
     finally:
-        await store.drop(collection)
+        await index.close()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def compare_policies(deps: Deps, sets: Sequence[tuple[str, Path, QuestionSet]]) -> None:

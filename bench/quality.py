@@ -13,7 +13,7 @@ from rich.console import Console
 
 from bench.baseline import bm25_baseline
 from bench.chunking import compare_policies
-from bot.cli.eval import eval_settings, evaluate_folder, print_eval
+from bot.cli.eval_run import eval_settings, evaluate_folder, print_eval
 from bot.config import Settings
 from bot.deps import aclose, build_deps
 from bot.retrieval.evaluation import EvalReport, QuestionSet, load_questions

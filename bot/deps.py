@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from qdrant_client import AsyncQdrantClient
 from redis.asyncio import Redis
 
 from bot.answer import Advisor
@@ -20,7 +18,6 @@ from bot.checklist.reading.base import SituationReader
 from bot.checklist.reading.offline import OfflineReader
 from bot.checklist.verdicts import Verdicts, document_titles
 from bot.config import Settings
-from bot.errors import IndexLockedError
 from bot.memory.connection import connect_redis
 from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
@@ -29,9 +26,9 @@ from bot.memory.supervisor import RedisSupervisor
 from bot.ops.metered import MeteredFeedbackStore, MeteredRetriever
 from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder, build_embedder
-from bot.retrieval.local_qdrant import ThreadedLocalQdrant
+from bot.retrieval.index.factory import open_index
+from bot.retrieval.index.port import IndexPort
 from bot.retrieval.retriever import Retriever
-from bot.retrieval.store import KnowledgeStore
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -44,8 +41,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Deps:
     settings: Settings
-    qdrant: AsyncQdrantClient
-    store: KnowledgeStore
+    index: IndexPort  # the knowledge index (Qdrant Edge embedded, or a Qdrant server)
     embedder: Embedder
     retriever: Retriever
     chat: ChatClient | None
@@ -60,31 +56,8 @@ class Deps:
     redis_supervisor: RedisSupervisor | None = None
 
     async def index_version(self) -> str | None:
-        info = await self.store.info()
+        info = await self.index.live()
         return info.version if info else None
-
-
-def qdrant_path(settings: Settings) -> Path:
-    return settings.core.data_dir / "qdrant"
-
-
-def open_qdrant(settings: Settings) -> AsyncQdrantClient:
-    if settings.qdrant.url:
-        api_key = settings.qdrant.api_key.get_secret_value() if settings.qdrant.api_key else None
-        return AsyncQdrantClient(url=settings.qdrant.url, api_key=api_key, timeout=10)
-    path = qdrant_path(settings)
-    path.mkdir(parents=True, exist_ok=True)
-    try:
-        # Same async interface as the server client; see local_qdrant for why it is threaded.
-        return cast(AsyncQdrantClient, ThreadedLocalQdrant(str(path)))
-    except RuntimeError as exc:
-        if "already accessed" not in str(exc):
-            raise
-        raise IndexLockedError(
-            f"The embedded index at {path} is in use by another advisor process (for example "
-            "`advisor serve`). Stop that process, or set QDRANT_URL to a Qdrant server so "
-            "several processes can share one index."
-        ) from None
 
 
 def build_verdicts(settings: Settings, openai_client: AsyncOpenAI | None) -> Verdicts | None:
@@ -110,13 +83,12 @@ def build_verdicts(settings: Settings, openai_client: AsyncOpenAI | None) -> Ver
 
 
 async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
-    qdrant = open_qdrant(settings)
+    index = open_index(settings)
     metrics = Metrics()  # one registry per Deps, so tests and processes never share counters
     try:
         embedder = build_embedder(settings)
-        store = KnowledgeStore(qdrant, settings.retrieval.collection)
         retriever: Retriever = MeteredRetriever(
-            store, embedder, settings.retrieval.top_k, metrics=metrics
+            index, embedder, settings.retrieval.top_k, metrics=metrics
         )
         chat = None
         openai_client = None
@@ -151,12 +123,11 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
                 supervisor = RedisSupervisor(embedded)
                 supervisor.start()
     except BaseException:
-        await qdrant.close()
+        await index.close()
         raise
     return Deps(
         settings=settings,
-        qdrant=qdrant,
-        store=store,
+        index=index,
         embedder=embedder,
         retriever=retriever,
         chat=chat,
@@ -187,4 +158,4 @@ async def aclose(deps: Deps) -> None:
         await deps.redis.aclose()
     if deps.embedded_redis is not None:
         deps.embedded_redis.stop()
-    await deps.qdrant.close()
+    await deps.index.close()

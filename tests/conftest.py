@@ -42,7 +42,7 @@ async def knowledge_deps(
     settings = make_settings(data_dir, redis={"url": redis_server.url})
     deps = await build_deps(settings)
     await reindex(
-        deps.store,
+        deps.index,
         deps.embedder,
         KNOWLEDGE,
         chunk_chars=settings.retrieval.chunk_chars,

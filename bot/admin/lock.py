@@ -10,16 +10,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
-from redis.asyncio import Redis
 
 from bot.errors import UserFacingError
 from bot.models import Frozen
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,21 @@ class LockHolder(Frozen):
     started_at: str  # ISO 8601, UTC
     host: str
     token: str
+    pid: int = 0  # 0: written by a version that did not record it
+
+
+def _dead(holder: LockHolder, host: str) -> bool:
+    """A holder on this host whose process is gone (a killed `advisor reindex`): its lock need
+    not wait out the expiry. Another host's holder is never judged from here."""
+    if holder.host != host or holder.pid <= 0 or holder.pid == os.getpid():
+        return False
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 class ReindexBusyError(UserFacingError):
@@ -76,9 +95,14 @@ class ReindexLock:
             started_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S"),
             host=self._host,
             token=secrets.token_hex(8),
+            pid=os.getpid(),
         )
         taken = await self._redis.set(self.key, holder.model_dump_json(), nx=True, px=self._ttl_ms)
         return holder if taken else None
+
+    async def ping(self) -> None:
+        """Raise a redis or OS error when Redis cannot be reached."""
+        await self._redis.ping()
 
     async def holder(self) -> LockHolder | None:
         raw = await self._redis.get(self.key)
@@ -103,6 +127,13 @@ class ReindexLock:
     async def hold(self, owner: str) -> AsyncIterator[LockHolder]:
         """Hold the lock for the block, refreshing it; raise ReindexBusyError if it is taken."""
         holder = await self.acquire(owner)
+        if holder is None:
+            current = await self.holder()
+            if current is not None and _dead(current, self._host):
+                log.warning("reindex lock held by dead process %d on this host; taking it over",
+                            current.pid)  # fmt: skip
+                await self.release(current)
+                holder = await self.acquire(owner)
         if holder is None:
             raise ReindexBusyError(await self.holder())
         refresher = asyncio.create_task(self._keep_alive(holder))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.admin.gate import GateResult
 from bot.admin.lock import LockHolder
 from bot.admin.service import AdminStatus, ReindexResult, RollbackResult
+from bot.retrieval.index.port import IndexInfo
 from bot.retrieval.indexer import ReindexReport
-from bot.retrieval.store import IndexInfo
 
 ADMIN_COMMAND = "/finetune-admin"
 HELP = (
@@ -19,7 +19,13 @@ HELP = (
     f"• `{ADMIN_COMMAND} help` — this message"
 )
 REFUSED = "Sorry, only advisor admins can use this command."
-_STAGES = {"scan": "Reading the knowledge folder", "embed": "Embedding", "write": "Writing"}
+_STAGES = {
+    "scan": "Reading the knowledge folder",
+    "embed": "Embedding",
+    "write": "Writing",
+    "gate": "Checking quality",
+    "publish": "Publishing",
+}
 _SKIPPED_SHOWN = 10
 
 
@@ -70,10 +76,17 @@ def reindex_summary(by: str, result: ReindexResult) -> str:
             f":mag: Dry run by {who(by)}: this is what a reindex would change. Nothing was touched."
         )
         return "\n".join([head, *report_lines(report)])
+    if not report.published:
+        head = (
+            f":white_check_mark: Reindex by {who(by)}: nothing changed in the knowledge folder. "
+            f"Index version *{report.version}* is still live."
+        )
+        return "\n".join([head, *report_lines(report)])
     head = (
         f":white_check_mark: Reindex by {who(by)} done. Index version *{report.version}* is live."
     )
-    return "\n".join([head, *report_lines(report), gate_line(result.gate)])
+    notes = [f"• {_escape(note)}" for note in result.notes]
+    return "\n".join([head, *report_lines(report), gate_line(result.gate), *notes])
 
 
 def failure_text(by: str, reason: str) -> str:
@@ -100,8 +113,12 @@ def status_text(status: AdminStatus) -> str:
         lines.append("• " + _index_line(status.index))
         lines.append(
             f"• {status.index.documents} documents, {status.index.chunks} chunks, "
-            f"embedder `{status.index.embedder}`"
+            f"embedder `{status.index.embedder}`, {status.backend} index"
         )
+        if status.previous is not None:
+            lines.append(f"• rollback target: version *{status.previous.version}*")
+    if status.problem and status.index is not None:
+        lines.append(f"• :warning: {_escape(status.problem)}")
     lines.append(f"• configured embedder: `{status.embedder}`")
     for check in status.checks:
         mark = ":large_green_circle:" if check.ok else ":red_circle:"

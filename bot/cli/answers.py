@@ -8,7 +8,7 @@ import json
 import sys
 import uuid
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -24,7 +24,6 @@ from bot.cli.app import (
     unexpected_message,
     with_deps,
 )
-from bot.deps import Deps
 from bot.errors import (
     ConfigError,
     EmbedderMismatchError,
@@ -32,7 +31,6 @@ from bot.errors import (
     IndexMissingError,
     UserFacingError,
 )
-from bot.models import DeltaEvent, DoneEvent, Question
 
 # Failures that are the same for every question (no index, wrong embedder...): a batch stops at
 # the first one. Anything else fails one question, and the rest of the batch is still answered.
@@ -57,6 +55,11 @@ def replace_undecodable_input() -> None:
         sys.stdin.reconfigure(errors="replace")
 
 
+if TYPE_CHECKING:
+    from bot.deps import Deps
+    from bot.models import DoneEvent, Question
+
+
 def read_questions(questions: list[str]) -> list[str]:
     if questions == ["-"]:
         replace_undecodable_input()
@@ -64,7 +67,17 @@ def read_questions(questions: list[str]) -> list[str]:
     return [" ".join(decode_argument(part) for part in questions)]
 
 
+def _question(text: str, conversation_key: str | None = None) -> Question:
+    # Imported here: the models pull in pydantic and the checklist, which `advisor reindex`
+    # (registered in the same app) never needs.
+    from bot.models import Question
+
+    return Question(text=text, conversation_key=conversation_key)
+
+
 async def stream_answer(deps: Deps, question: Question, as_json: bool) -> DoneEvent | None:
+    from bot.models import DeltaEvent, DoneEvent
+
     done: DoneEvent | None = None
     async for event in deps.advisor.respond(question):
         if isinstance(event, DeltaEvent) and not as_json:
@@ -99,7 +112,7 @@ async def answer_all(deps: Deps, texts: Sequence[str], as_json: bool) -> int:
     failed = 0
     for text in texts:
         try:
-            done = await stream_answer(deps, Question(text=text), as_json)
+            done = await stream_answer(deps, _question(text), as_json)
         except _WHOLE_RUN_ERRORS:
             raise
         except UserFacingError as exc:
@@ -147,7 +160,7 @@ async def chat(deps: Deps) -> None:
             continue
         console.print("[bold green]advisor ›[/bold green] ", end="")
         try:
-            await stream_answer(deps, Question(text=text, conversation_key=key), as_json=False)
+            await stream_answer(deps, _question(text, key), as_json=False)
         except _WHOLE_RUN_ERRORS:
             raise
         except UserFacingError as exc:

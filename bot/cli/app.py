@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from bot.config import Settings, load_settings
-from bot.deps import Deps, aclose, build_deps
 from bot.errors import UserFacingError, new_error_id
 from bot.logging_setup import configure_logging
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
 
 app = typer.Typer(
     help="The fine-tune advisor: should you prompt, add RAG, or fine-tune?",
@@ -70,6 +72,9 @@ def unexpected_message(exc: BaseException, error_id: str) -> str:
 async def with_deps(
     loaded: Settings, body: Callable[[Deps], Awaitable[T]], *, with_memory: bool = True
 ) -> T:
+    # Imported here: the whole engine is slow to import, and `advisor reindex` never needs it.
+    from bot.deps import aclose, build_deps
+
     deps = await build_deps(loaded, with_memory=with_memory)
     try:
         return await body(deps)

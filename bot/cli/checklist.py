@@ -10,7 +10,6 @@ import typer
 
 from bot.cli.app import app, console, settings
 from bot.config import Settings
-from bot.deps import aclose, build_deps
 from bot.errors import UserFacingError
 
 
@@ -52,6 +51,8 @@ def _live_version(loaded: Settings) -> str | None:
     """The live index version for the decision record; None when the index is busy or absent."""
 
     async def read() -> str | None:
+        from bot.deps import aclose, build_deps
+
         deps = await build_deps(loaded, with_memory=False)
         try:
             return await deps.index_version()

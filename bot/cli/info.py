@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from bot.cli import render
 from bot.cli.app import app, console, run, settings, with_deps
-from bot.deps import Deps
-from bot.memory.feedback import FeedbackRecord
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+    from bot.memory.feedback import FeedbackRecord
 
 
 @app.command("config")

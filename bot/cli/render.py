@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bot.checklist.assessment import Assessment
-from bot.memory.feedback import FeedbackRecord
-from bot.models import Citation, DoneEvent
-from bot.retrieval.indexer import ReindexReport
-from bot.retrieval.store import IndexInfo
+if TYPE_CHECKING:
+    from bot.admin.service import AdminStatus, ReindexResult
+    from bot.checklist.assessment import Assessment
+    from bot.memory.feedback import FeedbackRecord
+    from bot.models import Citation, DoneEvent
+    from bot.retrieval.indexer import ReindexReport
 
 
 def answer_json(question: str, done: DoneEvent) -> dict[str, object]:
@@ -100,30 +102,46 @@ def print_report(console: Console, report: ReindexReport) -> None:
         )
 
 
-def print_status(
-    console: Console,
-    info: IndexInfo | None,
-    problem: str | None,
-    embedder: str,
-    redis: str,
-    llm: str,
-) -> None:
+def print_reindex(console: Console, result: ReindexResult) -> None:
+    print_report(console, result.report)
+    report = result.report
+    if not report.dry_run and not report.published:
+        console.print(f"Nothing changed; index version {report.version} is still live.")
+    gate = result.gate
+    if gate is not None:
+        live = "no comparable live index" if gate.live_hit is None else f"live {gate.live_hit:.2f}"
+        console.print(f"Quality gate: hit@{gate.k} {gate.candidate_hit:.2f} ({live}), passed.")
+    for note in result.notes:
+        console.print(f"[yellow]Note:[/yellow] {escape(note)}")
+
+
+def print_status(console: Console, status: AdminStatus) -> None:
     table = Table(show_header=False, box=None)
     table.add_column(style="bold")
     table.add_column()
+    info = status.index
     if info is None:
-        table.add_row("index", f"[red]{escape(problem or 'missing')}[/red]")
+        table.add_row("index", f"[red]{escape(status.problem or 'missing')}[/red]")
     else:
-        table.add_row("live collection", info.collection)
-        table.add_row("index version", info.version)
+        table.add_row("live build", f"{info.version} ({status.backend} index)")
         table.add_row("documents / chunks", f"{info.documents} / {info.chunks}")
         table.add_row("built", f"{info.built_at} by {info.built_by}")
         table.add_row("built with", info.embedder)
-        if problem:
-            table.add_row("problem", f"[red]{escape(problem)}[/red]")
-    table.add_row("embedder", embedder)
-    table.add_row("redis", redis)
-    table.add_row("llm", llm)
+        if info.quality is not None:
+            table.add_row("quality", f"hit@{info.quality.k} {info.quality.hit_at_k:.3f}, "
+                          f"MRR {info.quality.mrr:.3f}")  # fmt: skip
+        if status.problem:
+            table.add_row("problem", f"[red]{escape(status.problem)}[/red]")
+    previous = status.previous.version if status.previous else "none"
+    table.add_row("rollback target", previous)
+    table.add_row("builds on record", str(len(status.builds)))
+    table.add_row("embedder", status.embedder)
+    for check in status.checks:
+        colour = "green" if check.ok else "red"
+        table.add_row(check.name, f"[{colour}]{escape(check.detail)}[/{colour}]")
+    if status.running is not None:
+        table.add_row("reindex running", f"started by {status.running.owner} at "
+                      f"{status.running.started_at} UTC on {status.running.host}")  # fmt: skip
     console.print(table)
 
 

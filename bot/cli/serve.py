@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.cli import render
 from bot.cli.answers import chat
 from bot.cli.app import app, console, err, run, settings, with_deps
 from bot.cli.index import reindex_with_progress
-from bot.deps import Deps
 from bot.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+
+async def warm_index(deps: Deps) -> None:
+    """Open the live index before the first question (and, embedded, take ownership of it).
+    No index yet is fine: questions are then told to run a reindex."""
+    try:
+        await deps.index.search(await deps.embedder.embed_query("warm up"), ([], []), 1)
+    except UserFacingError as exc:
+        err.print(f"[yellow]Note:[/yellow] {exc.message}")
 
 
 async def serve(deps: Deps) -> None:
@@ -16,6 +29,7 @@ async def serve(deps: Deps) -> None:
 
     services = build_slack_services(deps)
     await deps.embedder.warm_up()  # the first question should not wait for the model to load
+    await warm_index(deps)
     slack = deps.settings.slack
     if slack.app_token is not None:
         err.print("Connecting to Slack in Socket Mode. Ctrl-C to stop.")
@@ -40,11 +54,12 @@ def run_command() -> None:
     loaded = settings()
 
     async def body(deps: Deps) -> None:
-        report = await reindex_with_progress(
-            deps, loaded.core.knowledge_dir, False, False, quiet=False
-        )
-        if report.embedded or report.removed:
-            render.print_report(console, report)
+        from bot.admin.wiring import build_admin
+
+        # The same lifecycle as `advisor reindex`: lock, gate, and a rebuild of an old layout.
+        result = await reindex_with_progress(build_admin(deps, loaded.admin))
+        if result.report.published:
+            render.print_reindex(console, result)
         if loaded.slack.configured:
             await serve(deps)
         else:

@@ -1,20 +1,22 @@
 """Liveness, readiness and the dependency checks `status` shows.
 
-Readiness means this replica can answer: Redis and Qdrant reachable and a live index present.
-Each check is bounded by a timeout so a hung dependency makes the probe fail, not hang.
+Readiness means this replica can answer: Redis and the index engine reachable and a live index
+present. Each check is bounded by a timeout so a hung dependency makes the probe fail, not hang.
+The engine check keeps its name `qdrant` (both adapters are Qdrant) for dashboards and probes.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from qdrant_client import AsyncQdrantClient
-from redis.asyncio import Redis
-
-from bot.llm.chat import ChatClient
-from bot.memory.connection import redis_health
 from bot.models import Frozen
-from bot.retrieval.store import KnowledgeStore
+from bot.retrieval.index.port import IndexPort
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from bot.llm.chat import ChatClient
 
 CHECK_TIMEOUT_SECONDS = 3.0
 
@@ -48,27 +50,27 @@ class HealthChecks:
         self,
         *,
         redis: Redis | None,
-        qdrant: AsyncQdrantClient,
-        store: KnowledgeStore,
+        index: IndexPort,
         chat: ChatClient | None = None,
         timeout: float = CHECK_TIMEOUT_SECONDS,
     ) -> None:
         self._redis = redis
-        self._qdrant = qdrant
-        self._store = store
+        self._index = index
         self._chat = chat
         self._timeout = timeout
 
     async def redis(self) -> Check:
         if self._redis is None:
             return Check(name="redis", ok=False, detail="not connected")
+        from bot.memory.connection import redis_health
+
         problem = await redis_health(self._redis)
         return Check(name="redis", ok=problem is None, detail=problem or "reachable")
 
     async def qdrant(self) -> Check:
         try:
             async with asyncio.timeout(self._timeout):
-                await self._qdrant.get_collections()
+                await self._index.ping()
         except TimeoutError:
             return Check(name="qdrant", ok=False, detail=f"no answer within {self._timeout:g}s")
         except Exception as exc:
@@ -79,7 +81,7 @@ class HealthChecks:
     async def index(self) -> Check:
         try:
             async with asyncio.timeout(self._timeout):
-                info = await self._store.info()
+                info = await self._index.live()
         except Exception as exc:
             return Check(name="index", ok=False, detail=_short(exc))
         if info is None:

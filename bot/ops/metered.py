@@ -11,15 +11,15 @@ from redis.asyncio import Redis
 from bot.memory.feedback import AnswerRecord, FeedbackRecord, FeedbackStore, Rating
 from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder
+from bot.retrieval.index.port import IndexPort
 from bot.retrieval.retriever import Retrieval, Retriever, SearchMode
-from bot.retrieval.store import KnowledgeStore
 
 
 class MeteredRetriever(Retriever):
     def __init__(
-        self, store: KnowledgeStore, embedder: Embedder, top_k: int, *, metrics: Metrics
+        self, index: IndexPort, embedder: Embedder, top_k: int, *, metrics: Metrics
     ) -> None:
-        super().__init__(store, embedder, top_k)
+        super().__init__(index, embedder, top_k)
         self.metrics = metrics
 
     async def retrieve(

@@ -23,7 +23,7 @@ _LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)
 _SIMILARITY_BUCKETS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 _REINDEX_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)
 
-ReindexOutcome = Literal["published", "dry_run", "busy", "gate_failed", "failed"]
+ReindexOutcome = Literal["published", "unchanged", "dry_run", "busy", "gate_failed", "failed"]
 
 
 class Metrics:

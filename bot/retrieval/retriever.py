@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Literal
 
 from bot.models import Frozen, Passage
 from bot.retrieval import sparse
 from bot.retrieval.embed import Embedder
-from bot.retrieval.store import IndexInfo, KnowledgeStore
+from bot.retrieval.index.port import (
+    IndexInfo,
+    IndexPort,
+    SearchMode,
+    check_embedder,
+    require_live,
+)
 
-SearchMode = Literal["hybrid", "dense", "sparse"]
+__all__ = ["Retrieval", "Retriever", "SearchMode"]
 
 
 class Retrieval(Frozen):
@@ -24,12 +29,13 @@ class Retrieval(Frozen):
 
 
 class Retriever:
-    # The live index is checked at most this often: a reindex is picked up within seconds
-    # without three extra Qdrant calls on every question.
+    # The live index's embedder is checked at most this often (a server lookup is two calls).
+    # The version reported with each answer comes from the query itself, so a newly published
+    # build is named from its first answer.
     INFO_TTL_SECONDS = 5.0
 
-    def __init__(self, store: KnowledgeStore, embedder: Embedder, top_k: int) -> None:
-        self.store = store
+    def __init__(self, index: IndexPort, embedder: Embedder, top_k: int) -> None:
+        self.index = index
         self.embedder = embedder
         self.top_k = top_k
         self._info: IndexInfo | None = None
@@ -39,7 +45,7 @@ class Retriever:
     async def live_info(self) -> IndexInfo:
         async with self._info_lock:
             if self._info is None or time.monotonic() - self._info_at > self.INFO_TTL_SECONDS:
-                self._info = await self.store.require_live(self.embedder.name)
+                self._info = await require_live(self.index, self.embedder.name)
                 self._info_at = time.monotonic()
             return self._info
 
@@ -49,8 +55,9 @@ class Retriever:
     async def retrieve(
         self, text: str, limit: int | None = None, mode: SearchMode = "hybrid"
     ) -> Retrieval:
-        info, dense = await asyncio.gather(self.live_info(), self.embedder.embed_query(text))
-        passages = await self.store.search(
+        _, dense = await asyncio.gather(self.live_info(), self.embedder.embed_query(text))
+        hits = await self.index.search(
             dense, sparse.query_vector(text), limit or self.top_k, mode=mode
         )
-        return Retrieval(passages=tuple(passages), index_version=info.version)
+        check_embedder(hits.info, self.embedder.name)
+        return Retrieval(passages=hits.passages, index_version=hits.info.version)

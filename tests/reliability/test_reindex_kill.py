@@ -1,5 +1,6 @@
 """`advisor reindex --full` killed with SIGKILL mid-embedding: the previous index keeps answering,
-the embedded Qdrant's lock is not left behind, and the next reindex works.
+the killed build's locks (its Edge WAL and its writer lock) die with the process, cleanup removes
+the half-written build, and the next reindex works.
 
 Real processes on embedded defaults. The kill lands while the big rebuild is still running (the
 test checks the process had not finished), after the time a small build takes to start and load
@@ -13,12 +14,16 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.memory.embedded_redis import SOCKET_NAME, ping_socket
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -69,8 +74,20 @@ def write_bulk(folder: Path, documents: int = 120, sections: int = 12) -> None:
         (folder / f"bulk-{d:03d}.md").write_text("\n\n".join(body))
 
 
+def stop_embedded_redis(data_dir: Path) -> None:
+    """A killed `advisor reindex` cannot stop the embedded redis-server it started (the server
+    runs in its own session so Ctrl-C never kills it unsaved); the test stops what it caused."""
+    path = data_dir / "redis" / SOCKET_NAME
+    if ping_socket(path):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(str(path))
+            sock.sendall(b"SHUTDOWN NOSAVE\r\n")
+            sock.recv(64)
+
+
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     knowledge = tmp_path / "knowledge"
     knowledge.mkdir()
     for name in DOCS:
@@ -80,17 +97,20 @@ def env(tmp_path: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("ADVISOR_", "OPENAI_", "SLACK_", "REDIS_", "QDRANT_"))
     }
-    return {
+    yield {
         **base,
         "ADVISOR_KNOWLEDGE_DIR": str(knowledge),
         "ADVISOR_DATA_DIR": str(tmp_path / "data"),
         "HF_HUB_OFFLINE": "1",
     }
+    stop_embedded_redis(tmp_path / "data")
 
 
 def version_of(run: subprocess.CompletedProcess[str]) -> str:
     assert run.returncode == 0, run.stderr
-    return str(json.loads(run.stdout)["version"])
+    result = json.loads(run.stdout.splitlines()[-1])  # progress events first, the result last
+    assert result["event"] == "result"
+    return str(result["version"])
 
 
 def test_killed_full_reindex_leaves_the_old_index_answering(env: dict[str, str]) -> None:
@@ -120,9 +140,13 @@ def test_killed_full_reindex_leaves_the_old_index_answering(env: dict[str, str])
     assert answer["mode"] == "extractive" and answer["citations"]
 
     shutil.rmtree(Path(env["ADVISOR_KNOWLEDGE_DIR"]) / "bulk")
+    # The killed run still holds the reindex lock in Redis; its process is gone, so the next
+    # run takes the lock over instead of waiting out the expiry.
     new = version_of(advisor("reindex", "--full", "--json", env=env))
     assert new != old
     status = advisor("status", "--json", env=env)
     assert status.returncode == 0, status.stderr
     state = json.loads(status.stdout)
     assert state["problem"] is None and state["index"]["version"] == new
+    # The killed build was removed by the next run's cleanup: live and previous are left.
+    assert [b["version"] for b in state["builds"]] == [old, new]

@@ -164,7 +164,7 @@ async def test_dry_run_reports_changes_without_touching_the_index(slack: AdminSl
     summary = await slack.reindex_and_wait("reindex --dry-run", marker="Dry run")
     assert "added 1" in summary and "Nothing was touched" in summary
     assert await slack.env.live_version() == live
-    assert len(await slack.env.deps.store.versions()) == 1
+    assert len((await slack.env.deps.index.summary()).builds) == 1
 
 
 async def test_two_concurrent_requests_run_one_reindex(slack: AdminSlack) -> None:
@@ -182,7 +182,7 @@ async def test_two_concurrent_requests_run_one_reindex(slack: AdminSlack) -> Non
     winner = ADMIN if f"started by <@{ADMIN}>" in busy else OTHER_ADMIN
     assert f"already running, started by <@{winner}> at " in busy
     assert sum(DONE in t for t in slack.channel_texts()) == 1
-    assert len(await slack.env.deps.store.versions()) == 1
+    assert len((await slack.env.deps.index.summary()).builds) == 1
     assert await slack.env.deps.redis.get(LOCK_KEY) is None  # type: ignore[union-attr]
     assert 'advisor_reindex_runs_total{outcome="busy"} 1.0' in await slack.metrics()
 
@@ -197,7 +197,9 @@ async def test_failure_half_way_leaves_the_previous_index_answering(slack: Admin
     assert "embedding service failed" in summary
     assert "previous index is still answering" in summary
     assert await slack.env.live_version() == live
-    assert len(await slack.env.deps.store.versions()) == 1  # the half-built collection is gone
+    assert (
+        len((await slack.env.deps.index.summary()).builds) == 1
+    )  # the half-built collection is gone
     retrieval = await slack.env.deps.retriever.retrieve("How does RAG keep answers fresh?")
     assert retrieval.index_version == live and retrieval.passages
     assert await slack.env.deps.redis.get(LOCK_KEY) is None  # type: ignore[union-attr]
