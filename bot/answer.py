@@ -288,6 +288,7 @@ class Advisor:
             verdict = verdict_text.facts_for_prompt(self.verdicts.checklist, assessment)
         guard = CitationGuard(len(passages))
         generated = ""
+        failure: LLMUnavailableError | None = None
         try:
             messages = build_messages(question, history.turns, passages, verdict=verdict)
             async for delta in self.chat.stream(messages):
@@ -295,15 +296,19 @@ class Advisor:
                 if safe:
                     generated += safe
                     yield draft.add(safe)
-            tail = guard.flush()
-            if tail:
-                generated += tail
-                yield draft.add(tail)
-            draft.mode = "llm"
         except LLMUnavailableError as exc:
-            log.warning("chat model unavailable, answering extractively: %s", exc.reason)
+            failure = exc
+        # What the guard still holds was generated and checked: shown either way.
+        tail = guard.flush()
+        if tail:
+            generated += tail
+            yield draft.add(tail)
+        if failure is None:
+            draft.mode = "llm"
+        else:
+            log.warning("chat model unavailable, answering extractively: %s", failure.reason)
             notes.append(
-                f"The language model was unavailable ({exc.reason}), so this answer is "
+                f"The language model was unavailable ({failure.reason}), so this answer is "
                 "extractive: the most relevant lines from the guidance."
             )
             # After a partial answer the extract follows it; the extract's markers cite.

@@ -157,7 +157,9 @@ def test_deeply_nested_html_does_not_stall_a_reindex(tmp_path: Path) -> None:
     except subprocess.TimeoutExpired:
         pytest.fail(f"reindex still running after {REINDEX_BOUND_SECONDS} s")
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
+    # JSON Lines: progress events, then the result.
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["event"] == "result"
     assert report["documents"] == 1
     skipped = {item["source"]: item["reason"] for item in report["skipped"]}
     assert "nested too deeply" in skipped["deep.html"]

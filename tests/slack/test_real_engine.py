@@ -67,7 +67,10 @@ async def test_mention_gets_a_cited_answer_and_the_thread_is_remembered(
     start = api.calls_to("chat.startStream")[0]
     assert start.params["thread_ts"] == mention["ts"]
     text = streamed_text(api)
-    assert "Extractive answer" in text
+    # A described situation: the checklist's verdict comes first, then the cited guidance.
+    assert "**Recommendation:" in text
+    assert "300 labelled support tickets" in text  # the facts are quoted back
+    assert text.index("**Recommendation:") < text.index("**What the guidance says**")
     assert "[1]" in text
     blocks = json.dumps([c.params.get("blocks") for c in api.calls if c.params.get("blocks")])
     assert "*Sources*" in blocks
