@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from pydantic import Field
 
+from bot.checklist.assessment import Fact
 from bot.checklist.definition import Checklist, ChecklistError, Frozen, Question
 from bot.checklist.scoring import Result, applicable_questions, build_result
 
@@ -35,12 +36,18 @@ class Answer(Frozen):
     question_id: str
     option_id: str
     user_id: str | None = None  # who clicked, so Slack can show who answered what
+    # Set when the answer was read from the user's own words rather than clicked: the words.
+    inferred_from: str | None = None
 
 
 class Session(Frozen):
     checklist_version: str
     revision: int = Field(0, ge=0)
     answers: tuple[Answer, ...] = ()
+    # Answers read from a message ("Confirm in the checklist"): applied in order whenever the
+    # next question has one, so the user only answers what was not said; each can be changed
+    # by going back to it.
+    prefill: tuple[Fact, ...] = ()
 
     def answer_map(self) -> dict[str, str]:
         return {a.question_id: a.option_id for a in self.answers}
@@ -73,8 +80,35 @@ def _next(checklist: Checklist, answers: Mapping[str, str]) -> Question | None:
     return next((q for q in applicable_questions(checklist, answers) if q.id not in answers), None)
 
 
-def start(checklist: Checklist) -> Session:
-    return Session(checklist_version=checklist.version)
+def start(checklist: Checklist, prefill: tuple[Fact, ...] = ()) -> Session:
+    """A new session; `prefill` (facts read from a message) answers what it can at once."""
+    usable = tuple(
+        fact
+        for fact in prefill
+        if (question := checklist.question(fact.question_id)) is not None
+        and question.option(fact.option_id) is not None
+    )
+    return _apply_prefill(checklist, Session(checklist_version=checklist.version, prefill=usable))
+
+
+def _apply_prefill(checklist: Checklist, session: Session) -> Session:
+    """Answer the next questions from the prefill for as long as it has them."""
+    by_question = {fact.question_id: fact for fact in session.prefill}
+    answers = list(session.answers)
+    replay = session.answer_map()
+    while (question := _next(checklist, replay)) is not None and question.id in by_question:
+        fact = by_question[question.id]
+        answers.append(
+            Answer(
+                question_id=question.id,
+                option_id=fact.option_id,
+                inferred_from=fact.evidence or "read from your message",
+            )
+        )
+        replay[question.id] = fact.option_id
+    if len(answers) == len(session.answers):
+        return session
+    return session.model_copy(update={"answers": tuple(answers)})
 
 
 def current_question(checklist: Checklist, session: Session) -> Question | None:
@@ -116,9 +150,10 @@ def answer(
         now = f"'{current.id}'" if current else "nothing (the checklist is complete)"
         raise ChecklistError(f"question '{question_id}' is not the current one; expected {now}")
     item = Answer(question_id=question_id, option_id=option_id, user_id=user_id)
-    return session.model_copy(
+    answered = session.model_copy(
         update={"answers": (*session.answers, item), "revision": session.revision + 1}
     )
+    return _apply_prefill(checklist, answered)
 
 
 def answer_all(
@@ -157,7 +192,8 @@ def back(checklist: Checklist, session: Session) -> Session:
 
 
 def restart(checklist: Checklist, session: Session) -> Session:
-    """Clear every answer. The revision keeps growing so a stale click cannot overwrite it."""
+    """Clear every answer, the ones read from a message included (a restart is a blank
+    checklist). The revision keeps growing so a stale click cannot overwrite it."""
     return Session(checklist_version=checklist.version, revision=session.revision + 1)
 
 
@@ -167,4 +203,5 @@ def result(checklist: Checklist, session: Session) -> Result:
     if pending is not None:
         raise ChecklistError(f"the checklist is not complete: '{pending.id}' is unanswered")
     users = {a.question_id: a.user_id for a in session.answers}
-    return build_result(checklist, session.answer_map(), users)
+    inferred = {a.question_id: a.inferred_from for a in session.answers if a.inferred_from}
+    return build_result(checklist, session.answer_map(), users, inferred)

@@ -20,6 +20,12 @@ def _cites(cites: tuple[str, ...]) -> str:
     return ", ".join(f"`{doc}`" for doc in cites)
 
 
+def _who(user_id: str | None, inferred_from: str | None) -> str:
+    if inferred_from:
+        return f"*read from the message*: “{inferred_from}”"
+    return user_id or "-"
+
+
 def to_adr_markdown(
     result: Result,
     *,
@@ -47,9 +53,15 @@ def to_adr_markdown(
         "| --- | --- | --- |",
     ]
     lines += [
-        f"| {_cell(a.question)} | {_cell(a.option)} | {_cell(a.user_id or '-')} |"
+        f"| {_cell(a.question)} | {_cell(a.option)} | {_cell(_who(a.user_id, a.inferred_from))} |"
         for a in result.answers
     ]
+    if any(a.inferred_from for a in result.answers):
+        lines += [
+            "",
+            "Answers marked *read from the message* were taken from the team's own words and "
+            "kept when the checklist was confirmed.",
+        ]
     lines += ["", "## Decision", "", f"**{result.label}**: {result.summary}", ""]
     lines += ["Scores: " + ", ".join(f"{s.label} {s.score}" for s in result.scores), ""]
     if result.deciding_answers:

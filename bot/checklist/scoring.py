@@ -164,6 +164,7 @@ class AnswerView(Frozen):
     option_id: str
     option: str
     user_id: str | None = None
+    inferred_from: str | None = None  # the user's words, when read from a message
 
 
 class DecidingAnswer(AnswerView):
@@ -238,7 +239,13 @@ class Result(Frozen):
     what_would_change: tuple[Flip, ...]
 
 
-def view(checklist: Checklist, question_id: str, option_id: str, user: str | None) -> AnswerView:
+def view(
+    checklist: Checklist,
+    question_id: str,
+    option_id: str,
+    user: str | None,
+    inferred_from: str | None = None,
+) -> AnswerView:
     question = checklist.question(question_id)
     option = question.option(option_id) if question else None
     if question is None or option is None:  # the engine validated both ids before scoring
@@ -249,6 +256,7 @@ def view(checklist: Checklist, question_id: str, option_id: str, user: str | Non
         option_id=option_id,
         option=option.label,
         user_id=user,
+        inferred_from=inferred_from,
     )
 
 
@@ -333,10 +341,14 @@ def flips(checklist: Checklist, answers: Mapping[str, str], winner: OutcomeId) -
 
 
 def build_result(
-    checklist: Checklist, answers: Mapping[str, str], users: Mapping[str, str | None]
+    checklist: Checklist,
+    answers: Mapping[str, str],
+    users: Mapping[str, str | None],
+    inferred: Mapping[str, str] | None = None,
 ) -> Result:
     evaluation = evaluate_answers(checklist, answers)
-    views = {q: view(checklist, q, o, users.get(q)) for q, o in answers.items()}
+    read = inferred or {}
+    views = {q: view(checklist, q, o, users.get(q), read.get(q)) for q, o in answers.items()}
     credit = margin_by_question(evaluation, answers)
     # Ties keep question order, so the explanation is as deterministic as the decision.
     order = [q.id for q in checklist.questions if credit.get(q.id, 0) > 0]
