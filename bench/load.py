@@ -29,9 +29,8 @@ from bot.slack.app import build_app
 from bot.slack.blocks import CHECKLIST_START
 from bot.slack.server import EVENTS_PATH, build_http_app
 from bot.slack.wiring import build_slack_services
-from tests.reliability.checklist_driver import click_payload
-from tests.slack.conftest import CHANNEL, envelope, message_event, sign
 from tests.support.slack_api import BOT_USER_ID, TEAM_ID, MockSlackApi
+from tests.support.slack_requests import CHANNEL, click_payload, envelope, message_event, sign
 
 SECRET = "bench-load-secret"
 EVENTS = int(os.environ.get("BENCH_LOAD_EVENTS", "1000"))

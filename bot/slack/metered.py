@@ -16,7 +16,6 @@ from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.models import AnswerEvent, DeltaEvent, DoneEvent, Question
 from bot.ops.metrics import Metrics
@@ -65,10 +64,3 @@ class SlackErrorCounter(AsyncRetryHandler):
                 error_code = body.get("error") if isinstance(body, dict) else None
                 self.metrics.count_slack_error(method, str(error_code or response.status_code))
         return False
-
-
-def count_slack_errors(client: AsyncWebClient, metrics: Metrics) -> None:
-    """Count `client`'s failed calls; Bolt copies these handlers into every per-request client."""
-    handlers = client.retry_handlers
-    if not any(isinstance(handler, SlackErrorCounter) for handler in handlers):
-        handlers.insert(0, SlackErrorCounter(metrics))

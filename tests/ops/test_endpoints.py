@@ -22,8 +22,8 @@ from bot.ops.metrics import Metrics
 from bot.retrieval.store import KnowledgeStore
 from bot.slack.clients import build_web_client
 from bot.slack.metered import MeteredResponder, count_slack_errors
-from tests.slack.scripted import ScriptedResponder
 from tests.support.redis_fixtures import redis_stopped
+from tests.support.scripted import ScriptedResponder
 from tests.support.slack_api import MockSlackApi
 
 

@@ -21,9 +21,9 @@ from bot.retrieval.local_qdrant import ThreadedLocalQdrant
 from bot.retrieval.retriever import Retriever
 from bot.retrieval.store import KnowledgeStore
 from bot.slack.services import SlackServices
-from tests.reliability.rig import Rig, advisor_services, open_rig
-from tests.slack.conftest import message_event
 from tests.support.slack_api import BOT_USER_ID
+from tests.support.slack_harness import SlackHarness, deps_redis, engine_services, open_harness
+from tests.support.slack_requests import message_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:Failed to obtain server version")
 NO_INDEX = "There is no knowledge index yet"
@@ -38,30 +38,34 @@ def closed_port() -> int:
 def services_on(deps: Deps, qdrant: AsyncQdrantClient) -> SlackServices:
     """The real engine, except that the index lives on `qdrant` (the embedder is shared)."""
     store = KnowledgeStore(qdrant, deps.settings.retrieval.collection)
-    return advisor_services(deps, Retriever(store, deps.embedder, deps.settings.retrieval.top_k))
+    return engine_services(deps, Retriever(store, deps.embedder, deps.settings.retrieval.top_k))
 
 
 @pytest.fixture
-async def unreachable_rig(knowledge_deps: Deps) -> AsyncIterator[Rig]:
+async def unreachable_rig(knowledge_deps: Deps) -> AsyncIterator[SlackHarness]:
     qdrant = AsyncQdrantClient(url=f"http://127.0.0.1:{closed_port()}", timeout=2)
     try:
-        async with open_rig(services_on(knowledge_deps, qdrant)) as rig:
+        async with open_harness(
+            services_on(knowledge_deps, qdrant), deps_redis(knowledge_deps)
+        ) as rig:
             yield rig
     finally:
         await qdrant.close()
 
 
 @pytest.fixture
-async def empty_index_rig(knowledge_deps: Deps, tmp_path: Path) -> AsyncIterator[Rig]:
+async def empty_index_rig(knowledge_deps: Deps, tmp_path: Path) -> AsyncIterator[SlackHarness]:
     qdrant = ThreadedLocalQdrant(str(tmp_path / "qdrant"))
     try:
-        async with open_rig(services_on(knowledge_deps, cast(AsyncQdrantClient, qdrant))) as rig:
+        async with open_harness(
+            services_on(knowledge_deps, cast(AsyncQdrantClient, qdrant)), deps_redis(knowledge_deps)
+        ) as rig:
             yield rig
     finally:
         await qdrant.close()
 
 
-async def ask_twice(rig: Rig) -> list[str]:
+async def ask_twice(rig: SlackHarness) -> list[str]:
     """Two questions in a row: both acked, both told in their own thread."""
     for n in range(2):
         event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune? ({n})", kind="app_mention")
@@ -73,7 +77,7 @@ async def ask_twice(rig: Rig) -> list[str]:
 
 
 @pytest.mark.slow
-async def test_unreachable_qdrant_is_explained_in_the_thread(unreachable_rig: Rig) -> None:
+async def test_unreachable_qdrant_is_explained_in_the_thread(unreachable_rig: SlackHarness) -> None:
     texts = await ask_twice(unreachable_rig)
     for text in texts:
         assert UNREACHABLE in text
@@ -84,7 +88,7 @@ async def test_unreachable_qdrant_is_explained_in_the_thread(unreachable_rig: Ri
 
 
 @pytest.mark.slow
-async def test_missing_index_says_no_index_yet(empty_index_rig: Rig) -> None:
+async def test_missing_index_says_no_index_yet(empty_index_rig: SlackHarness) -> None:
     texts = await ask_twice(empty_index_rig)
     assert all(NO_INDEX in text and "advisor reindex" in text for text in texts)
 

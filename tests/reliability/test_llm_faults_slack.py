@@ -13,9 +13,16 @@ from bot.config import LLMSettings
 from bot.deps import Deps
 from bot.llm.chat import ChatClient, build_openai_client
 from bot.slack.services import SlackServices
-from tests.reliability.rig import Rig, advisor_services, context_texts, open_rig, statuses
-from tests.slack.conftest import message_event
 from tests.support.openai_server import OpenAIServer
+from tests.support.slack_harness import (
+    SlackHarness,
+    context_texts,
+    deps_redis,
+    engine_services,
+    open_harness,
+    statuses,
+)
+from tests.support.slack_requests import message_event
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 0.6
@@ -36,12 +43,14 @@ def llm_services(deps: Deps, server: OpenAIServer) -> SlackServices:
         backoff_base=0.05,
         backoff_cap=0.3,
     )
-    return advisor_services(deps, chat=chat)
+    return engine_services(deps, chat=chat)
 
 
 @pytest.fixture
-async def llm_rig(knowledge_deps: Deps, openai_server: OpenAIServer) -> AsyncIterator[Rig]:
-    async with open_rig(llm_services(knowledge_deps, openai_server)) as rig:
+async def llm_rig(knowledge_deps: Deps, openai_server: OpenAIServer) -> AsyncIterator[SlackHarness]:
+    async with open_harness(
+        llm_services(knowledge_deps, openai_server), deps_redis(knowledge_deps)
+    ) as rig:
         yield rig
 
 
@@ -70,7 +79,7 @@ REASONS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_llm_fault_falls_back_with_a_note_and_clears_the_status(
-    llm_rig: Rig, openai_server: OpenAIServer, caplog: pytest.LogCaptureFixture, fault: str
+    llm_rig: SlackHarness, openai_server: OpenAIServer, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
     caplog.set_level(logging.WARNING)
     FAULTS[fault](openai_server)
@@ -91,7 +100,7 @@ async def test_llm_fault_falls_back_with_a_note_and_clears_the_status(
 
 
 async def test_one_429_is_retried_after_retry_after_and_the_llm_answers(
-    llm_rig: Rig, openai_server: OpenAIServer
+    llm_rig: SlackHarness, openai_server: OpenAIServer
 ) -> None:
     openai_server.queue_failure(429, {"Retry-After": "0.2"}, endpoint="chat")
     assert await llm_rig.post_event(dm("When is RAG better than fine-tuning?")) == 200

@@ -3,56 +3,25 @@ one-off 5xx are retried by the client), or a clear message with an error id is p
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from bot.config import SlackBehaviour
-from bot.memory.feedback import FeedbackStore
 from bot.slack.mrkdwn import sanitize_markdown
-from bot.slack.services import SlackServices
-from tests.reliability.rig import Rig, open_rig
-from tests.slack.conftest import message_event
-from tests.slack.scripted import ScriptedResponder
-from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from tests.support.scripted import ScriptedResponder
+from tests.support.slack_api import BOT_USER_ID
+from tests.support.slack_fixtures import MakeHarness
+from tests.support.slack_harness import SlackHarness, streamed_text
+from tests.support.slack_requests import message_event
 
 PARAGRAPH = "Prompt first, measure, then decide between RAG and fine-tuning [1]. "
 ANSWER = "\n\n".join(PARAGRAPH * 3 for _ in range(8))  # about 1,600 chars: many appendStream
 
 
 @pytest.fixture
-async def rig(redis_client: object) -> AsyncIterator[Rig]:
-    from redis.asyncio import Redis
-
-    assert isinstance(redis_client, Redis)
-    services = SlackServices(
-        responder=ScriptedResponder(answer=ANSWER),
-        redis=redis_client,
-        feedback=FeedbackStore(redis_client),
-        behaviour=SlackBehaviour(),
-    )
-    async with open_rig(services) as opened:
-        yield opened
+async def rig(make_harness: MakeHarness) -> SlackHarness:
+    return await make_harness(ScriptedResponder(answer=ANSWER))
 
 
-def streamed(api: MockSlackApi) -> str:
-    """The markdown that Slack accepted, in order, across start/append/stop."""
-    text = ""
-    for call in api.calls:
-        if call.status != 200 or call.method not in (
-            "chat.startStream",
-            "chat.appendStream",
-            "chat.stopStream",
-        ):
-            continue
-        text += str(call.params.get("markdown_text") or "")
-        for chunk in call.params.get("chunks") or []:
-            if isinstance(chunk, dict):
-                text += str(chunk.get("text") or "")
-    return text
-
-
-async def ask(rig: Rig) -> None:
+async def ask(rig: SlackHarness) -> None:
     event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
     assert await rig.post_event(event) == 200
     await rig.api.wait_for("chat.stopStream", within=15)
@@ -61,23 +30,23 @@ async def ask(rig: Rig) -> None:
 
 @pytest.mark.parametrize("method", ["chat.startStream", "chat.appendStream", "chat.stopStream"])
 async def test_rate_limits_while_streaming_are_retried_and_the_answer_is_complete(
-    rig: Rig, method: str
+    rig: SlackHarness, method: str
 ) -> None:
     rig.api.rate_limit(method, retry_after=0, times=2)
     await ask(rig)
     assert [c.status for c in rig.api.calls if c.method == method][:2] == [429, 429]
-    assert streamed(rig.api).strip() == sanitize_markdown(ANSWER).strip()
+    assert streamed_text(rig.api).strip() == sanitize_markdown(ANSWER).strip()
     assert not rig.api.calls_to("chat.postMessage")  # no error message
 
 
 @pytest.mark.parametrize("status", [500, 503])
-async def test_a_server_error_while_streaming_is_retried(rig: Rig, status: int) -> None:
+async def test_a_server_error_while_streaming_is_retried(rig: SlackHarness, status: int) -> None:
     rig.api.server_error("chat.appendStream", status=status)
     await ask(rig)
-    assert streamed(rig.api).strip() == sanitize_markdown(ANSWER).strip()
+    assert streamed_text(rig.api).strip() == sanitize_markdown(ANSWER).strip()
 
 
-async def test_slack_down_for_good_gives_a_clear_error(rig: Rig) -> None:
+async def test_slack_down_for_good_gives_a_clear_error(rig: SlackHarness) -> None:
     rig.api.server_error("chat.appendStream", status=500, times=50)
     event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
     assert await rig.post_event(event) == 200

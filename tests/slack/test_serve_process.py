@@ -15,8 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.slack.conftest import envelope, message_event, sign
 from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from tests.support.slack_requests import envelope, message_event, sign
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
