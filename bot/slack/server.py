@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 # slack-sdk's own default for one Web API call.
 WEB_API_TIMEOUT_SECONDS = 30
+# Of the shutdown grace period, what is kept for closing the server, Redis and the index.
+CLOSE_RESERVE_SECONDS = 1.0
 __all__ = ["EVENTS_PATH", "HEALTH_PATH", "build_http_app", "prepare_app", "serve"]
 
 Shape = Literal["event", "other", "malformed"]
@@ -188,7 +190,8 @@ async def serve(
 
 
 async def _drain(services: SlackServices, grace_seconds: float) -> None:
-    finished, cancelled = await services.inflight.drain(grace_seconds)
+    budget = max(0.0, grace_seconds - CLOSE_RESERVE_SECONDS)
+    finished, cancelled = await services.inflight.drain(budget)
     logger.info("Drained: %d answers finished, %d cancelled", finished, cancelled)
 
 

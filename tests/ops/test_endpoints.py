@@ -21,7 +21,7 @@ from bot.ops.http import build_ops_app, ops_server
 from bot.ops.metrics import Metrics
 from bot.retrieval.store import KnowledgeStore
 from bot.slack.clients import build_web_client
-from bot.slack.metered import MeteredResponder, count_slack_errors
+from bot.slack.metered import MeteredResponder
 from tests.support.redis_fixtures import redis_stopped
 from tests.support.scripted import ScriptedResponder
 from tests.support.slack_api import MockSlackApi
@@ -107,14 +107,14 @@ def test_each_metrics_object_has_its_own_registry() -> None:
 async def test_slack_api_errors_are_counted_by_method_and_error() -> None:
     metrics = Metrics()
     async with MockSlackApi() as api:
-        client = build_web_client(SlackSettings(bot_token="xoxb-t", api_url=api.url), "xoxb-t")
-        count_slack_errors(client, metrics)
-        count_slack_errors(client, metrics)  # idempotent
+        settings = SlackSettings(bot_token="xoxb-t", api_url=api.url)
+        client = build_web_client(settings, "xoxb-t", metrics=metrics)
+        posted = await client.chat_postMessage(channel="C1", text="hi")
         api.fail("chat.postMessage", "not_in_channel")
         with pytest.raises(SlackApiError):
             await client.chat_postMessage(channel="C1", text="hi")
         api.rate_limit("chat.update", retry_after=0)
-        await client.chat_update(channel="C1", ts="1.2", text="hi")  # retried, then ok
+        await client.chat_update(channel="C1", ts=posted["ts"], text="hi")  # retried, then ok
     text = metrics.render()[0].decode()
     assert (
         'advisor_slack_api_errors_total{error="not_in_channel",method="chat.postMessage"} 1.0'

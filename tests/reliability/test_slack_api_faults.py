@@ -18,7 +18,8 @@ ANSWER = "\n\n".join(PARAGRAPH * 3 for _ in range(8))  # about 1,600 chars: many
 
 @pytest.fixture
 async def rig(make_harness: MakeHarness) -> SlackHarness:
-    return await make_harness(ScriptedResponder(answer=ANSWER))
+    # Paced like a model's tokens, so the stream has appends to rate-limit too.
+    return await make_harness(ScriptedResponder(answer=ANSWER, delay_seconds=0.02))
 
 
 async def ask(rig: SlackHarness) -> None:
@@ -46,14 +47,27 @@ async def test_a_server_error_while_streaming_is_retried(rig: SlackHarness, stat
     assert streamed_text(rig.api).strip() == sanitize_markdown(ANSWER).strip()
 
 
-async def test_slack_down_for_good_gives_a_clear_error(rig: SlackHarness) -> None:
+async def test_appends_failing_for_good_are_finished_by_editing_the_same_message(
+    rig: SlackHarness,
+) -> None:
     rig.api.server_error("chat.appendStream", status=500, times=50)
+    event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
+    assert await rig.post_event(event) == 200
+    thread = str(event["ts"])
+    await rig.api.wait_until(lambda: thread in rig.api.answered_threads(), 15)
+    [message] = rig.api.messages_in(thread)
+    assert message.streamed and message.edits >= 1
+    assert message.shown().count("Prompt first, measure") == ANSWER.count("Prompt first")
+    assert not rig.api.calls_to("chat.postMessage")  # neither a copy nor an apology
+
+
+async def test_slack_down_for_good_gives_a_clear_error(rig: SlackHarness) -> None:
+    for method in ("chat.appendStream", "chat.stopStream", "chat.update"):
+        rig.api.server_error(method, status=500, times=50)
     event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
     assert await rig.post_event(event) == 200
     posts = await rig.api.wait_for("chat.postMessage", within=15)
     await rig.api.settle()
     assert "error id `" in str(posts[-1].params["text"])
     assert posts[-1].params["thread_ts"] == event["ts"]
-    # The stream left open is closed, and the reaction taken off.
-    assert rig.api.calls_to("chat.stopStream")
-    assert rig.api.calls_to("reactions.remove")
+    assert rig.api.calls_to("assistant.threads.setStatus")[-1].params["status"] == ""

@@ -134,3 +134,17 @@ async def test_empty_mention_gets_a_hint_and_429_is_retried(harness: SlackHarnes
     attempts = [c.status for c in harness.api.calls if c.method == "chat.postMessage"]
     assert attempts == [429, 200]
     assert harness.responder.questions == []
+
+
+async def test_one_message_delivered_twice_under_two_event_ids_is_answered_once(
+    harness: SlackHarness,
+) -> None:
+    # Slack can deliver one DM as two events (two subscriptions, or a redelivery with a new
+    # event id); only client_msg_id says they are the same message.
+    event = message_event("When is RAG better?", channel="D0DM", channel_type="im")
+    assert await harness.post_event(event, event_id="EvFIRST0001") == 200
+    assert await harness.post_event(event, event_id="EvSECOND001") == 200
+    await harness.api.wait_for("chat.stopStream")
+    await harness.api.settle()
+    assert len(harness.api.calls_to("chat.startStream")) == 1
+    assert len(harness.responder.questions) == 1

@@ -78,6 +78,7 @@ class OpenAIServer:
         self.model = model
         self.embedding_dim = embedding_dim
         self.requests: list[RecordedRequest] = []
+        self.stream_delay_seconds = 0.0  # between streamed chunks, as a slow model would
         self._reply: str | ReplyFn = default_reply
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
@@ -245,6 +246,8 @@ class OpenAIServer:
         for sent, delta in enumerate(deltas):
             if cut is not None and sent >= cut:
                 return self._drop(request, response)
+            if sent and self.stream_delay_seconds:
+                await asyncio.sleep(self.stream_delay_seconds)
             await response.write(_sse(self._chunk(chunk_id, delta, None)))
         if cut is not None:
             return self._drop(request, response)

@@ -70,8 +70,10 @@ class Message:
         return len(self.text) + blocks_text_size(self.blocks)
 
     def shown(self) -> str:
-        """Everything visible: the text (or, with blocks, the blocks' text) and the blocks."""
-        return self.text + "\n" + json.dumps(self.blocks, ensure_ascii=False)
+        """What the message displays: streamed text and its blocks, or (for a posted or edited
+        message, whose `text` is only the notification) its blocks."""
+        blocks = json.dumps(self.blocks, ensure_ascii=False)
+        return blocks if self.edits or not self.streamed else self.text + "\n" + blocks
 
 
 @dataclass
@@ -310,6 +312,7 @@ class MockSlackApi:
             if len(text) + blocks_text_size(blocks) > MESSAGE_TEXT_LIMIT:
                 return {"ok": False, "error": "msg_too_long"}
             message.text, message.blocks, message.edits = text, blocks, message.edits + 1
+            message.streaming = False  # an edited message is an ordinary message
             return {"ok": True, "channel": channel, "ts": message.ts}
         if not message.streaming:
             return {"ok": False, "error": "message_not_in_streaming_state"}
