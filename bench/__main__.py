@@ -95,11 +95,12 @@ async def run(data_dir: Path) -> None:
     deps: Deps = await build_deps(settings)
     try:
         await full_build_and_quality(deps)
-        await run_slack_bench(deps)
         await run_load(deps)
     finally:
         await aclose(deps)
     noop_cli(settings.core.data_dir)
+    # `advisor serve` in its own process, with its own data dir: it must own its embedded index.
+    await run_slack_bench(data_dir / "slack")
     deps = await build_deps(settings, with_memory=False)
     try:
         await large_corpus(deps)

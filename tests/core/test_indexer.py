@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from bot.deps import Deps, aclose, build_deps
 from bot.errors import EmbedderMismatchError, IndexMissingError, UserFacingError
-from bot.retrieval.indexer import reindex
+from bot.retrieval.indexer import ReindexReport, reindex
 from tests.conftest import make_settings
 from tests.support.openai_server import OpenAIServer
 
@@ -71,9 +71,17 @@ async def deps(tmp_path: Path, openai_server: OpenAIServer) -> AsyncIterator[Dep
     await aclose(built)
 
 
-async def run(deps: Deps, folder: Path, **options: bool) -> object:
+async def run(
+    deps: Deps, folder: Path, *, full: bool = False, dry_run: bool = False
+) -> ReindexReport:
     return await reindex(
-        deps.store, deps.embedder, folder, chunk_chars=800, max_file_bytes=100_000, **options
+        deps.store,
+        deps.embedder,
+        folder,
+        chunk_chars=800,
+        max_file_bytes=100_000,
+        full=full,
+        dry_run=dry_run,
     )
 
 

@@ -12,11 +12,11 @@ from bot.deps import Deps
 from bot.memory.embedded_redis import EmbeddedRedis
 from bot.slack.checklist_flow import EXPIRED, STALE
 from bot.slack.wiring import build_slack_services
-from tests.reliability.checklist_driver import ChecklistThread, click_payload
+from tests.reliability.checklist_driver import ChecklistThread
 from tests.support.redis_fixtures import restart_redis
 from tests.support.slack_api import TEAM_ID
 from tests.support.slack_harness import deps_redis, open_harness
-from tests.support.slack_requests import CHANNEL
+from tests.support.slack_requests import CHANNEL, click_payload
 
 pytestmark = pytest.mark.slow
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from bot.slack.blocks import MAX_BLOCKS, MESSAGE_TEXT_LIMIT, SECTION_TEXT_LIMIT
 from tests.support.scripted import ScriptedResponder
@@ -13,7 +14,7 @@ from tests.support.slack_harness import streamed_text
 from tests.support.slack_requests import message_event
 
 
-def mention(text: str) -> dict[str, object]:
+def mention(text: str) -> dict[str, Any]:
     return message_event(f"<@{BOT_USER_ID}> {text}", kind="app_mention")
 
 

@@ -294,7 +294,8 @@ class MockSlackApi:
         text += "".join(
             str(c.get("text") or "") for c in params.get("chunks") or [] if isinstance(c, dict)
         )
-        blocks = params.get("blocks") if isinstance(params.get("blocks"), list) else []
+        raw_blocks = params.get("blocks")
+        blocks: list[Any] = raw_blocks if isinstance(raw_blocks, list) else []
         if method in ("chat.postMessage", "chat.startStream"):
             if len(text) + blocks_text_size(blocks) > MESSAGE_TEXT_LIMIT:
                 return {"ok": False, "error": "msg_too_long"}
