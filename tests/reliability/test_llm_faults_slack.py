@@ -21,6 +21,7 @@ from tests.support.slack_harness import (
     engine_services,
     open_harness,
     statuses,
+    streamed_text,
 )
 from tests.support.slack_requests import message_event
 
@@ -96,7 +97,7 @@ async def test_llm_fault_falls_back_with_a_note_and_clears_the_status(
     assert any(REASONS[fault] in r.getMessage() for r in caplog.records)
     if fault == "stream cut":
         # The half-streamed model text stays, then the extract follows it.
-        assert "The guidance covers \\n\\n*Extractive answer*" in llm_rig.sent()
+        assert "The guidance covers \n\n*Extractive answer*" in streamed_text(llm_rig.api)
 
 
 async def test_one_429_is_retried_after_retry_after_and_the_llm_answers(
@@ -109,5 +110,5 @@ async def test_one_429_is_retried_after_retry_after_and_the_llm_answers(
     chats = openai_server.requests_to("chat")
     assert len(chats) == 2 and chats[1].at - chats[0].at >= 0.2
     assert FALLBACK_NOTE not in context_texts(llm_rig.api)
-    assert "The guidance covers this" in llm_rig.sent()
+    assert "The guidance covers this" in streamed_text(llm_rig.api)
     assert statuses(llm_rig.api)[-1] == ""
