@@ -162,8 +162,12 @@ class StreamPart:
 
 
 class UpdatePart:
-    """chat.postMessage for the first words (or an existing message to continue, `ts`), then
-    chat.update: progress edits when the Tier 3 budget has room, the final edit always."""
+    """A posted message (or an existing one to continue, `ts`), edited as the answer grows.
+
+    Every edit is a Tier 3 call, so the message is posted early (with the first words) only when
+    the budget has room for the edit that will finish it; that edit is counted then. Otherwise the
+    whole answer goes out in one chat.postMessage when it is complete, with no edit at all: under
+    a burst, answers arrive whole instead of queueing for edits."""
 
     def __init__(
         self,
@@ -178,6 +182,8 @@ class UpdatePart:
         self._target = target
         self._clock = clock
         self._last_update = clock()
+        # An existing message must be finished by an edit; wait for its turn at the end.
+        self._final_edit_counted = False
 
     def rendered_size(self) -> int:
         return len(to_mrkdwn(self.text)) + len(notification(self.text))
@@ -187,7 +193,9 @@ class UpdatePart:
         if not self.text.strip():
             return
         if self.ts is None:
-            await self._post([])
+            if self._target.pacer.try_take("chat.update"):
+                self._final_edit_counted = True
+                await self._post([])
         elif self._clock() - self._last_update >= MIN_UPDATE_SECONDS and (
             self._target.pacer.try_take("chat.update")
         ):
@@ -197,7 +205,8 @@ class UpdatePart:
         if self.ts is None:
             await self._post(footer)
             return
-        await self._target.pacer.take("chat.update")
+        if not self._final_edit_counted:
+            await self._target.pacer.take("chat.update")
         await self._update(footer)
 
     async def _post(self, footer: list[Block]) -> None:

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import aiohttp
 
@@ -210,3 +211,40 @@ class ServeProcess:
             return await asyncio.to_thread(self.process.wait, timeout)
         except subprocess.TimeoutExpired as exc:
             raise TimeoutError(f"advisor serve still running after {timeout:g}s") from exc
+
+
+class MockSlackProcess:
+    """The mock Slack Web API in a process of its own (`python -m tests.support.slack_api`), so
+    a benchmark's load generator never shares an event loop with it."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[str] | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> MockSlackProcess:
+        self.process = subprocess.Popen(  # noqa: ASYNC220 - started once
+            [sys.executable, "-m", "tests.support.slack_api"],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.url = (await asyncio.to_thread(self.process.stdout.readline)).strip()
+        if not self.url.startswith("http://"):
+            raise RuntimeError("the mock Slack API did not start")
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            await asyncio.to_thread(self.process.wait, 10)
+
+    async def summary(self) -> dict[str, Any]:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(self.url.replace("/api/", "/_mock/summary")) as response,
+        ):
+            body: dict[str, Any] = await response.json()
+            return body

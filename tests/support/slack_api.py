@@ -23,7 +23,7 @@ import asyncio
 import json
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +101,8 @@ class MockSlackApi:
         app.router.add_route("*", "/api/{method}", self._handle)
         # files.getUploadURLExternal hands out URLs on this server (step 2 of files_upload_v2).
         app.router.add_post("/upload/{file_id}", self._upload)
+        # For a mock running in its own process (benchmarks): what it has seen so far.
+        app.router.add_get("/_mock/summary", self._summary)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -226,6 +228,18 @@ class MockSlackApi:
             return max(1, math.ceil(budget.calls[0] + budget.window - now))
         budget.calls.append(now)
         return None
+
+    async def _summary(self, _: web.Request) -> web.Response:
+        per_thread = Counter(str(m.thread_ts) for m in self.messages.values())
+        return web.json_response(
+            {
+                "calls": len(self.calls),
+                "answered": sorted(self.answered_threads()),
+                "messages_per_thread": per_thread,
+                "streamed": sum(m.streamed for m in self.messages.values()),
+                "rate_limited": sum(c.status == 429 for c in self.calls),
+            }
+        )
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
@@ -356,3 +370,15 @@ async def _params(request: web.Request) -> dict[str, Any]:
         if isinstance(value, str) and value.startswith(("[", "{")):
             params[key] = json.loads(value)
     return params
+
+
+async def _serve_alone() -> None:
+    async with MockSlackApi() as api:
+        print(api.url, flush=True)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    # `python -m tests.support.slack_api`: the mock in a process of its own, so a benchmark's
+    # load generator does not share an event loop with it. Prints its base URL.
+    asyncio.run(_serve_alone())
