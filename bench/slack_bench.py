@@ -1,30 +1,38 @@
-"""Slack ack latency and delivery: signed app_mention events over real HTTP on loopback.
+"""Slack acks and delivery with the bot in its own process, as it runs in production.
 
-The real Bolt app (signature verification on) runs on an aiohttp server; the real engine answers
-extractively from the index the bench built; the Slack Web API is the loopback mock the tests use.
+A separate `advisor serve` (HTTP mode, embedded defaults, extractive answers) indexes knowledge/
+in its own data dir and answers signed `app_mention` events over real HTTP on loopback; the Slack
+Web API it calls is the loopback mock the tests use, running in this (the load generator's)
+process. Measured: event-to-first-text one at a time, then ack latency for EVENTS events at
+CONCURRENCY, answers delivered, and how long SIGTERM takes to stop the process.
+
+    python -m bench.slack_bench            # alone; `make bench` runs it with everything else
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
+import tempfile
 import time
-
-from aiohttp import ClientSession, web
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from bench.stats import percentile
-from bot.config import SlackSettings
-from bot.deps import Deps
-from bot.slack.app import build_app
-from bot.slack.server import EVENTS_PATH, build_http_app
-from bot.slack.wiring import build_slack_services
-from tests.slack.conftest import envelope, message_event, sign
-from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from tests.support.serve_process import (
+    MockSlackProcess,
+    ServeProcess,
+    advisor_env,
+    build_index,
+    is_running,
+)
+from tests.support.slack_requests import mention, signed_event
 
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
 EVENTS = 200
 CONCURRENCY = 20
-SIGNING_SECRET = "bench-signing-secret"
 QUESTIONS = [
     "Should we fine-tune for strict JSON output?",
     "When is RAG better than fine-tuning?",
@@ -33,109 +41,103 @@ QUESTIONS = [
 ]
 
 
-async def _first_stream_times(
-    api: MockSlackApi, sent: dict[str, float], seen: dict[str, float]
-) -> None:
-    """Note when each thread's first streamed text reached the Slack API."""
-    index = 0
-    while True:
-        while index < len(api.calls):
-            call = api.calls[index]
-            index += 1
-            if call.method == "chat.startStream":
-                thread = str(call.params.get("thread_ts"))
-                seen.setdefault(thread, time.perf_counter())
-        await asyncio.sleep(0.002)
-        if len(seen) >= len(sent) and sent:
-            return
+async def _until(mock: MockSlackProcess, done: Callable[[dict[str, Any]], bool]) -> None:
+    deadline = time.monotonic() + 600
+    while not done(await mock.summary()):
+        if time.monotonic() > deadline:
+            raise TimeoutError("answers did not arrive")
+        await asyncio.sleep(0.05)
 
 
-async def run_slack_bench(deps: Deps) -> None:
-    async with MockSlackApi() as api:
-        settings = SlackSettings(
-            bot_token="xoxb-bench", signing_secret=SIGNING_SECRET, api_url=api.url
-        )
-        app = build_app(settings, build_slack_services(deps))
-        runner = web.AppRunner(build_http_app(app), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        url = f"http://127.0.0.1:{port}{EVENTS_PATH}"
-        try:
-            await _measure(api, url)
-        finally:
-            await runner.cleanup()
-
-
-async def _first_text_unloaded(api: MockSlackApi, url: str, count: int = 10) -> list[float]:
-    """Event to first streamed text for single events, one at a time (no queueing)."""
+async def _first_text_unloaded(
+    mock: MockSlackProcess, serve: ServeProcess, count: int
+) -> list[float]:
+    """Event to an answer's first message in its thread, one event at a time (no queueing)."""
     timings = []
-    async with ClientSession() as session:
-        for i in range(count):
-            before = len(api.calls_to("chat.startStream"))
-            event = message_event(
-                f"<@{BOT_USER_ID}> {QUESTIONS[i % len(QUESTIONS)]}", kind="app_mention"
-            )
-            body = json.dumps(envelope(event))
-            headers = {"Content-Type": "application/json", **sign(body, secret=SIGNING_SECRET)}
-            started = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-            await api.wait_for("chat.startStream", count=before + 1, within=60)
-            timings.append((time.perf_counter() - started) * 1000)
-            await api.wait_for("chat.stopStream", count=before + 1, within=60)
+    for i in range(count):
+        event = mention(QUESTIONS[i % len(QUESTIONS)])
+        thread = str(event["ts"])
+        body, headers = signed_event(event, secret=serve.secret)
+        started = time.perf_counter()
+        assert await serve.post(body, headers) == 200
+        await _until(mock, lambda s, t=thread: t in s["messages_per_thread"])
+        timings.append((time.perf_counter() - started) * 1000)
+        await _until(mock, lambda s, t=thread: t in s["answered"])
     return timings
 
 
-async def _measure(api: MockSlackApi, url: str) -> None:
-    unloaded = await _first_text_unloaded(api, url)
-    print(
-        f"\nSlack, one event at a time: event to first streamed text p50 "
-        f"{statistics.median(unloaded):.0f} ms, max {max(unloaded):.0f} ms (extractive answers)"
-    )
-    api.calls.clear()
+async def _burst(
+    mock: MockSlackProcess, serve: ServeProcess
+) -> tuple[list[float], float, float, int, dict[str, Any]]:
+    """(ack ms per event, seconds to ack all, seconds to deliver all, answers delivered once,
+    the mock's summary)."""
     acks: list[float] = []
-    sent: dict[str, float] = {}
-    seen: dict[str, float] = {}
     limiter = asyncio.Semaphore(CONCURRENCY)
-    watcher = asyncio.create_task(_first_stream_times(api, sent, seen))
+    threads: list[str] = []
 
-    async def post(session: ClientSession, i: int) -> None:
-        event = message_event(
-            f"<@{BOT_USER_ID}> {QUESTIONS[i % len(QUESTIONS)]}", kind="app_mention"
-        )
-        body = json.dumps(envelope(event))
-        headers = {
-            "Content-Type": "application/json",
-            **sign(body, secret=SIGNING_SECRET),
-        }
+    async def post(i: int) -> None:
+        event = mention(QUESTIONS[i % len(QUESTIONS)])
+        threads.append(str(event["ts"]))
+        body, headers = signed_event(event, secret=serve.secret)
         async with limiter:
             started = time.perf_counter()
-            sent[str(event["ts"])] = started
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                assert response.status == 200, response.status
+            status = await serve.post(body, headers)
             acks.append((time.perf_counter() - started) * 1000)
+        assert status == 200, status
 
     started = time.perf_counter()
-    async with ClientSession() as session:
-        await asyncio.gather(*(post(session, i) for i in range(EVENTS)))
+    await asyncio.gather(*(post(i) for i in range(EVENTS)))
     acked = time.perf_counter() - started
-    await api.wait_for("chat.stopStream", count=EVENTS, within=600)
-    delivered = time.perf_counter() - started
-    await asyncio.wait_for(watcher, timeout=30)
-    await api.settle(quiet=0.5, within=10)
-    answers = len(api.calls_to("chat.startStream"))
-    first_text = [(seen[ts] - sent[ts]) * 1000 for ts in sent if ts in seen]
-    print(f"\nSlack over HTTP: {EVENTS} signed app_mention events, concurrency {CONCURRENCY}")
+    asked = set(threads)
+    await _until(mock, lambda s: asked <= set(s["answered"]))
+    delivered_in = time.perf_counter() - started
+    await asyncio.sleep(0.5)  # anything still on its way (a duplicate would show now)
+    summary = await mock.summary()
+    per_thread = summary["messages_per_thread"]
+    # Each answer once: one message per thread, streamed or (past Tier 2) posted and edited.
+    delivered = sum(per_thread.get(t) == 1 for t in asked & set(summary["answered"]))
+    return acks, acked, delivered_in, delivered, summary
+
+
+async def run_slack_bench(data_dir: Path) -> None:
+    env = advisor_env(data_dir, KNOWLEDGE)
+    started = time.perf_counter()
+    build_index(env)
     print(
-        f"  ack latency: p50 {statistics.median(acks):.1f} ms, p99 {percentile(acks, 99):.1f} ms "
-        f"(all {EVENTS} acked in {acked:.1f} s; goal p99 < 100 ms)"
+        f"\nSlack bench: knowledge/ indexed for `advisor serve` in {time.perf_counter() - started:.1f} s"
     )
-    print(f"  answers delivered: {answers} for {EVENTS} unique events")
-    print(
-        f"  event to first streamed text (extractive, queued behind {CONCURRENCY}-way load): "
-        f"p50 {statistics.median(first_text):.0f} ms, p99 {percentile(first_text, 99):.0f} ms; "
-        f"all answers done in {delivered:.1f} s"
-    )
+    async with MockSlackProcess() as mock, ServeProcess(env, slack_api_url=mock.url) as serve:
+        unloaded = await _first_text_unloaded(mock, serve, 10)
+        print(
+            "Slack (separate `advisor serve` process), one event at a time: event to first "
+            f"answer text p50 {statistics.median(unloaded):.0f} ms, max {max(unloaded):.0f} ms"
+        )
+        acks, acked, delivered_in, delivered, summary = await _burst(mock, serve)
+        print(f"Slack, {EVENTS} signed app_mention events at concurrency {CONCURRENCY}:")
+        print(
+            f"  ack latency p50 {percentile(acks, 50):.1f} ms, p99 {percentile(acks, 99):.1f} ms, "
+            f"max {max(acks):.1f} ms (goal p99 < 100 ms); all acked in {acked:.1f} s"
+        )
+        print(
+            f"  answers delivered (complete, once each): {delivered} of {EVENTS}, all in "
+            f"{delivered_in:.1f} s; Slack Web API calls: {summary['calls']} "
+            f"(streamed messages {summary['streamed']}, 429s {summary['rate_limited']})"
+        )
+        children = serve.children()
+        stop_started = time.perf_counter()
+        serve.terminate()
+        code = await serve.wait(timeout=60)
+        left = [pid for pid in children if is_running(pid)]
+        print(
+            f"  SIGTERM: exit code {code} after {time.perf_counter() - stop_started:.1f} s; "
+            f"child processes left running: {len(left)}"
+        )
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="advisor-slack-bench-") as tmp:
+        asyncio.run(run_slack_bench(Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

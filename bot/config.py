@@ -201,6 +201,11 @@ class SlackSettings(_Group):
     api_url: str = Field("https://slack.com/api/", validation_alias=_env("SLACK_API_URL"))
     host: str = Field("0.0.0.0", validation_alias=_env("ADVISOR_HOST"))
     port: int = Field(3000, ge=1, le=65535, validation_alias=_env("ADVISOR_PORT"))
+    # On SIGTERM/SIGINT, answers in flight get this long to finish before they are cancelled
+    # (visibly). Well under Kubernetes' 30 s, leaving time to close Redis and the index.
+    shutdown_grace_seconds: float = Field(
+        10.0, ge=0, le=300, validation_alias=_env("ADVISOR_SHUTDOWN_GRACE_SECONDS")
+    )
 
     @field_validator("api_url")
     @classmethod

@@ -1,7 +1,15 @@
-"""`advisor serve` (the Slack bot) and `advisor run` (what `make run` does)."""
+"""`advisor serve` (the Slack bot) and `advisor run` (what `make run` does).
+
+SIGTERM (what Kubernetes and `docker stop` send) and SIGINT (Ctrl-C) both start a clean
+shutdown: Slack requests are turned away, answers in flight finish or are cancelled visibly within
+ADVISOR_SHUTDOWN_GRACE_SECONDS, then Redis (the embedded server included) and the index are
+closed and the process exits 0.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from typing import TYPE_CHECKING
 
 from bot.cli import render
@@ -23,6 +31,9 @@ async def warm_index(deps: Deps) -> None:
         err.print(f"[yellow]Note:[/yellow] {exc.message}")
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 async def serve(deps: Deps) -> None:
     from bot.slack.server import serve as serve_slack
     from bot.slack.wiring import build_slack_services
@@ -35,7 +46,28 @@ async def serve(deps: Deps) -> None:
         err.print("Connecting to Slack in Socket Mode. Ctrl-C to stop.")
     else:
         err.print(f"Listening for Slack on http://{slack.host}:{slack.port}/slack/events")
-    await serve_slack(slack, services, health_port=deps.settings.admin.health_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, _request_stop, stop, signum)
+    try:
+        await serve_slack(
+            slack,
+            services,
+            health_port=deps.settings.admin.health_port,
+            stop=stop,
+            grace_seconds=slack.shutdown_grace_seconds,
+        )
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+    err.print("Stopped.")
+
+
+def _request_stop(stop: asyncio.Event, signum: int) -> None:
+    if not stop.is_set():
+        err.print(f"{signal.Signals(signum).name}: finishing answers in flight, then stopping.")
+    stop.set()
 
 
 @app.command("serve")

@@ -36,3 +36,14 @@ async def first_delivery(
         logger.warning("Event dedupe unavailable, handling %s anyway: %s", key, reason)
         return True
     return bool(created)
+
+
+class Deliveries:
+    """`first_delivery` bound to one Redis client and a default expiry."""
+
+    def __init__(self, redis: Redis, ttl_seconds: int) -> None:
+        self._redis = redis
+        self._ttl = ttl_seconds
+
+    async def first(self, key: str, ttl_seconds: int | None = None) -> bool:
+        return await first_delivery(self._redis, key, ttl_seconds or self._ttl)

@@ -13,9 +13,12 @@ Block = dict[str, Any]
 
 MAX_BLOCKS = 50
 SECTION_TEXT_LIMIT = 3000
-MARKDOWN_TOTAL_LIMIT = 12_000
-# One message's share of the answer; leaves room under MARKDOWN_TOTAL_LIMIT for escaping growth
-# and under MAX_BLOCKS for the sources/feedback blocks that follow.
+# Slack's total for one message: `markdown_text` and mrkdwn blocks are documented at 12,000
+# characters, and chat.postMessage answers msg_blocks_too_long a little above that. Counted here
+# as the `text` plus every text in the blocks.
+MESSAGE_TEXT_LIMIT = 12_000
+# One message's share of an answer, measured after conversion and escaping; the rest of
+# MESSAGE_TEXT_LIMIT is for the notification text, and the footer when it fits.
 MESSAGE_TEXT_BUDGET = 10_000
 SECTION_TEXT_BUDGET = 2_900
 MAX_SOURCES = 8
@@ -129,10 +132,41 @@ def answer_footer(
     return blocks
 
 
-def fit_blocks(body: list[Block], footer: list[Block]) -> list[Block]:
-    """Keep the footer whole and trim the body so the message stays under MAX_BLOCKS."""
+def fit_blocks(
+    body: list[Block], footer: list[Block], *, text_limit: int = MESSAGE_TEXT_LIMIT
+) -> list[Block]:
+    """Keep the footer whole and trim the body so the message stays under MAX_BLOCKS and
+    `text_limit` characters of text."""
     room = MAX_BLOCKS - len(footer)
-    return body[:room] + footer
+    kept: list[Block] = []
+    size = blocks_text_size(footer)
+    for block in body[:room]:
+        size += blocks_text_size([block])
+        if size > text_limit:
+            break
+        kept.append(block)
+    return kept + footer
+
+
+def blocks_text_size(blocks: Sequence[Block]) -> int:
+    """Characters of text in `blocks`, at any depth (what Slack's message limit counts)."""
+    return sum(_text_size(block) for block in blocks)
+
+
+def message_size(text: str, blocks: Sequence[Block] | None) -> int:
+    return len(text) + blocks_text_size(blocks or [])
+
+
+def _text_size(value: object) -> int:
+    if isinstance(value, dict):
+        own = value.get("text")
+        size = len(own) if isinstance(own, str) else 0
+        return size + sum(
+            _text_size(v) for k, v in value.items() if k != "text" or not isinstance(v, str)
+        )
+    if isinstance(value, list):
+        return sum(_text_size(v) for v in value)
+    return 0
 
 
 def reason_modal(private_metadata: str) -> Block:

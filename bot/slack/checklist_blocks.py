@@ -17,7 +17,15 @@ from bot.checklist.definition import Checklist, Question
 from bot.checklist.engine import Progress, Session
 from bot.checklist.history import Decision
 from bot.checklist.scoring import Result
-from bot.slack.blocks import MAX_BLOCKS, SECTION_TEXT_BUDGET, Block, fit_blocks, split_text
+from bot.slack.blocks import (
+    MAX_BLOCKS,
+    MESSAGE_TEXT_BUDGET,
+    SECTION_TEXT_BUDGET,
+    Block,
+    blocks_text_size,
+    fit_blocks,
+    split_text,
+)
 from bot.slack.mrkdwn import escape
 
 ANSWER_PREFIX = "checklist_answer:"  # + option index: action ids must be unique in a block
@@ -270,12 +278,20 @@ def share_blocks(result: Result, user_id: str, permalink: str | None) -> list[Bl
     return blocks
 
 
-def record_blocks(markdown: str) -> list[Block]:
-    """The decision record as code blocks: the fallback when a file cannot be uploaded."""
+def record_messages(markdown: str) -> list[list[Block]]:
+    """The decision record as code blocks, the fallback when a file cannot be uploaded: as many
+    messages as it takes, each under Slack's text limit per message."""
     pieces = split_text(escape(markdown), SECTION_TEXT_BUDGET - 6)
-    blocks = sections("*Decision record* (Markdown, ADR style; copy it into your decisions folder)")
-    blocks += [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"```{piece}```"}}
-        for piece in pieces[: MAX_BLOCKS - 1]
-    ]
-    return blocks
+    intro = sections("*Decision record* (Markdown, ADR style; copy it into your decisions folder)")
+    messages: list[list[Block]] = [intro]
+    for piece in pieces:
+        block: Block = {"type": "section", "text": {"type": "mrkdwn", "text": f"```{piece}```"}}
+        current = messages[-1]
+        full = len(current) >= MAX_BLOCKS or (
+            blocks_text_size([*current, block]) > MESSAGE_TEXT_BUDGET
+        )
+        if full:
+            messages.append([block])
+        else:
+            current.append(block)
+    return messages

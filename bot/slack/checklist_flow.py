@@ -28,11 +28,11 @@ from bot.checklist.record import to_adr_markdown
 from bot.checklist.scoring import Result
 from bot.checklist.state import ChecklistStore
 from bot.memory.conversation import ConversationMemory, conversation_key
+from bot.memory.threads import ThreadMarks
 from bot.models import Turn
 from bot.slack import checklist_blocks as ui
 from bot.slack.blocks import Block
-from bot.slack.services import ChecklistRequest, ChecklistServices, SlackServices
-from bot.slack.threads import mark_thread
+from bot.slack.checklist_services import ChecklistRequest, ChecklistServices, StartChecklist
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ def build_checklist_services(
     knowledge_dir: Path,
     ttl_days: float,
     memory: ConversationMemory | None,
+    threads: ThreadMarks,
     index_version: Callable[[], Awaitable[str | None]],
 ) -> ChecklistServices:
     """Load and validate knowledge_dir/checklist.yaml (raises ChecklistError naming file:line)."""
@@ -64,8 +65,18 @@ def build_checklist_services(
         store=ChecklistStore(redis, ttl_days=ttl_days),
         history=DecisionHistory(redis, ttl_days=ttl_days),
         memory=memory,
+        threads=threads,
         index_version=index_version,
     )
+
+
+def checklist_starter(checklist: ChecklistServices) -> StartChecklist:
+    """The hook the rest of the Slack layer calls to start (or resume) a checklist."""
+
+    async def start(request: ChecklistRequest) -> None:
+        await start_checklist(checklist, request)
+
+    return start
 
 
 @dataclass(frozen=True)
@@ -100,9 +111,8 @@ def render(checklist: ChecklistServices, session: Session) -> tuple[str, list[Bl
     )
 
 
-async def start_checklist(services: SlackServices, request: ChecklistRequest) -> None:
+async def start_checklist(checklist: ChecklistServices, request: ChecklistRequest) -> None:
     """Post the checklist in the request's thread, continuing an unfinished one if there is one."""
-    checklist = _require(services)
     ids = (request.team_id, request.channel_id, request.thread_ts)
     session = await checklist.store.load(*ids)
     resumed = session is not None and _unfinished(checklist, session)
@@ -121,16 +131,14 @@ async def start_checklist(services: SlackServices, request: ChecklistRequest) ->
         else:
             session = fresh
     text, blocks = render(checklist, session)
-    client: AsyncWebClient = request.client
-    await client.chat_postMessage(
+    await request.client.chat_postMessage(
         channel=request.channel_id,
         thread_ts=request.thread_ts,
         text=f"{RESUMED} {text}" if resumed else text,
         blocks=blocks,
     )
     # Follow-up questions in this thread are then answered without a mention.
-    ttl = services.behaviour.thread_ttl_seconds
-    await mark_thread(services.redis, request.team_id, request.channel_id, request.thread_ts, ttl)
+    await checklist.threads.mark(request.team_id, request.channel_id, request.thread_ts)
 
 
 def _unfinished(checklist: ChecklistServices, session: Session) -> bool:
@@ -140,8 +148,9 @@ def _unfinished(checklist: ChecklistServices, session: Session) -> bool:
         return False  # started on another definition: start afresh
 
 
-async def handle_click(services: SlackServices, client: AsyncWebClient, click: Click) -> None:
-    checklist = services.checklist
+async def handle_click(
+    checklist: ChecklistServices | None, client: AsyncWebClient, click: Click
+) -> None:
     if checklist is None:
         await _ephemeral(client, click, UNAVAILABLE)
         return
@@ -225,12 +234,13 @@ async def export_record(
         )
     except SlackClientError as exc:
         logger.info("File upload failed (%s); posting the decision record as text", exc)
-        await client.chat_postMessage(
-            channel=click.channel_id,
-            thread_ts=click.thread_ts,
-            text=f"Decision record: {result.label}",
-            blocks=ui.record_blocks(record),
-        )
+        for blocks in ui.record_messages(record):
+            await client.chat_postMessage(
+                channel=click.channel_id,
+                thread_ts=click.thread_ts,
+                text=f"Decision record: {result.label}",
+                blocks=blocks,
+            )
 
 
 async def _record_decision(
@@ -264,8 +274,9 @@ def summarise(result: Result) -> str:
     return "\n".join(lines)
 
 
-async def recent_decisions(services: SlackServices, team_id: str, channel_id: str) -> list[Block]:
-    checklist = _require(services)
+async def recent_decisions(
+    checklist: ChecklistServices, team_id: str, channel_id: str
+) -> list[Block]:
     return ui.history_blocks(await checklist.history.recent(team_id, channel_id))
 
 
@@ -314,9 +325,3 @@ async def _index_version(checklist: ChecklistServices) -> str | None:
         # The record still has value without it; it then says "unknown".
         logger.warning("Could not read the index version for a decision record", exc_info=True)
         return None
-
-
-def _require(services: SlackServices) -> ChecklistServices:
-    if services.checklist is None:
-        raise ChecklistError(UNAVAILABLE)
-    return services.checklist

@@ -7,9 +7,10 @@ log line that has the details.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,6 +19,9 @@ from bot.errors import UserFacingError, new_error_id
 logger = logging.getLogger("bot.slack")
 
 GENERIC_MESSAGE = "Sorry, something went wrong while answering. (error id `{error_id}`)"
+# Bolt's `respond`: posts through a slash command's or a click's response URL, which works even
+# where the bot may not post (a DM between two people, a channel it is not in).
+Respond = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -32,14 +36,19 @@ class Where:
 
 
 @asynccontextmanager
-async def listener_guard(client: AsyncWebClient, where: Where) -> AsyncIterator[None]:
+async def listener_guard(
+    client: AsyncWebClient, where: Where, respond: Respond | None = None
+) -> AsyncIterator[None]:
+    """With `respond` (slash commands), the apology goes through the response URL first."""
     try:
         yield
     except Exception as exc:
-        await report_failure(client, where, exc)
+        await report_failure(client, where, exc, respond)
 
 
-async def report_failure(client: AsyncWebClient, where: Where, exc: BaseException) -> str:
+async def report_failure(
+    client: AsyncWebClient, where: Where, exc: BaseException, respond: Respond | None = None
+) -> str:
     error_id = new_error_id()
     logger.error(
         "Slack listener %s failed [error_id=%s team=%s channel=%s thread=%s user=%s]",
@@ -55,11 +64,19 @@ async def report_failure(client: AsyncWebClient, where: Where, exc: BaseExceptio
         text = f"{exc.message} (error id `{error_id}`)"
     else:
         text = GENERIC_MESSAGE.format(error_id=error_id)
-    await _tell_user(client, where, text, error_id)
+    await _tell_user(client, where, text, error_id, respond)
     return error_id
 
 
-async def _tell_user(client: AsyncWebClient, where: Where, text: str, error_id: str) -> None:
+async def _tell_user(
+    client: AsyncWebClient, where: Where, text: str, error_id: str, respond: Respond | None
+) -> None:
+    if respond is not None:
+        try:
+            await respond(text=text, response_type="ephemeral")
+            return
+        except Exception:
+            logger.warning("Could not report error %s through the response URL", error_id)
     if where.channel_id is None:
         return
     try:

@@ -1,4 +1,8 @@
-"""The "working on it" signal: a status line in assistant threads/DMs, else a reaction.
+"""The "working on it" signal: the status line under the thread, else a reaction.
+
+`assistant.threads.setStatus` takes the `chat:write` scope and works in DMs and channel threads;
+where Slack refuses it (older workspaces, a scope missing) the reaction on the question is the
+fallback, and later status updates are skipped.
 
 `clear()` is safe to call on every exit path, more than once, and never raises: a failure to
 clear must not hide the real outcome of the request.
@@ -25,22 +29,20 @@ class Indicator:
         channel_id: str,
         thread_ts: str,
         message_ts: str,
-        use_status: bool,
         reaction: str,
     ) -> None:
         self._client = client
         self._channel_id = channel_id
         self._thread_ts = thread_ts
         self._message_ts = message_ts
-        self._use_status = use_status
         self._reaction = reaction
         self._status_set = False
         self._reaction_added = False
 
     async def start(self) -> None:
-        if self._use_status and await self._set_status(_STATUS, LOADING_MESSAGES):
+        if await self._set_status(_STATUS, LOADING_MESSAGES):
             return
-        # Not an assistant thread (or the API refused): the reaction works everywhere.
+        # The status line was refused: the reaction works everywhere.
         try:
             await self._client.reactions_add(
                 channel=self._channel_id, timestamp=self._message_ts, name=self._reaction

@@ -1,6 +1,5 @@
 """Metrics for the Slack layer, by wrapping rather than by editing listeners.
 
-- `MeteredResponder` wraps any `Responder` and times the events it yields.
 - `SlackErrorCounter` is a retry handler that never retries: the Web API client consults every
   handler on each failed call, so placed first it counts every error (ratelimited included)
   while the real retry handlers after it decide what to do.
@@ -8,35 +7,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.models import AnswerEvent, DeltaEvent, DoneEvent, Question
 from bot.ops.metrics import Metrics
-from bot.slack.services import Responder
-
-
-class MeteredResponder:
-    def __init__(self, inner: Responder, metrics: Metrics) -> None:
-        self.inner = inner
-        self.metrics = metrics
-
-    async def respond(self, question: Question) -> AsyncIterator[AnswerEvent]:
-        started = time.perf_counter()
-        first_text: float | None = None
-        async for event in self.inner.respond(question):
-            if first_text is None and isinstance(event, DeltaEvent) and event.text:
-                first_text = time.perf_counter() - started
-            if isinstance(event, DoneEvent):
-                self.metrics.observe_answer(event.mode, time.perf_counter() - started, first_text)
-            yield event
 
 
 class SlackErrorCounter(AsyncRetryHandler):
@@ -65,10 +43,3 @@ class SlackErrorCounter(AsyncRetryHandler):
                 error_code = body.get("error") if isinstance(body, dict) else None
                 self.metrics.count_slack_error(method, str(error_code or response.status_code))
         return False
-
-
-def count_slack_errors(client: AsyncWebClient, metrics: Metrics) -> None:
-    """Count `client`'s failed calls; Bolt copies these handlers into every per-request client."""
-    handlers = client.retry_handlers
-    if not any(isinstance(handler, SlackErrorCounter) for handler in handlers):
-        handlers.insert(0, SlackErrorCounter(metrics))

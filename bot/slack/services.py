@@ -1,21 +1,25 @@
-"""What the Slack layer needs from the rest of the app, passed in explicitly."""
+"""What the Slack layer needs from the rest of the app, passed in explicitly and frozen.
+
+Built once by `bot.slack.wiring.assemble_services` (production and the test harness alike);
+listeners read it and never change it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import Protocol
 
 from bot.admin.service import AdminService
-from bot.checklist.definition import Checklist
-from bot.checklist.history import DecisionHistory
-from bot.checklist.state import ChecklistStore
 from bot.config import SlackBehaviour
 from bot.memory.conversation import ConversationMemory
+from bot.memory.dedupe import Deliveries
 from bot.memory.feedback import FeedbackStore
+from bot.memory.threads import ThreadMarks
 from bot.models import AnswerEvent, Question
+from bot.slack.checklist_services import ChecklistServices, StartChecklist
+from bot.slack.inflight import InFlight
+from bot.slack.pacing import RatePacer
 
 
 class Responder(Protocol):
@@ -25,57 +29,19 @@ class Responder(Protocol):
 
 
 @dataclass(frozen=True)
-class ChecklistRequest:
-    """Where and by whom the decision checklist was asked for.
-
-    `client` is the app's AsyncWebClient (typed loosely so callers outside bot/slack need not
-    import slack_sdk); `trigger_id` is set when the request came from a button, for a modal.
-    """
-
-    team_id: str
-    channel_id: str
-    thread_ts: str
-    user_id: str
-    client: Any
-    trigger_id: str | None = None
-
-
-StartChecklist = Callable[[ChecklistRequest], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class ChecklistServices:
-    """The decision checklist in Slack: its definition and where sessions and results live.
-
-    `memory` receives a summary of each result so follow-up questions in the thread see it;
-    `index_version` names the knowledge index in exported decision records (None: unknown).
-    """
-
-    definition: Checklist
-    store: ChecklistStore
-    history: DecisionHistory
-    memory: ConversationMemory | None
-    index_version: Callable[[], Awaitable[str | None]]
-
-
-@dataclass
 class SlackServices:
     responder: Responder
-    redis: Redis
     feedback: FeedbackStore
+    threads: ThreadMarks
+    deliveries: Deliveries
+    # Where a turn the user stopped half-way is remembered (None: no conversation memory).
+    memory: ConversationMemory | None = None
     behaviour: SlackBehaviour = field(default_factory=SlackBehaviour)
-    # With neither, the checklist button and prompt are not offered. Tests may pass only a hook.
+    # With no hook, answers offer no checklist button and the prompt is not recognised.
     start_checklist: StartChecklist | None = None
     checklist: ChecklistServices | None = None
     # /finetune-admin, /readyz and /metrics exist only when the composition root passes one.
     admin: AdminService | None = None
-
-    def __post_init__(self) -> None:
-        if self.checklist is not None and self.start_checklist is None:
-            # Imported here because the flow itself needs this module's types.
-            from bot.slack.checklist_flow import start_checklist
-
-            async def start(request: ChecklistRequest) -> None:
-                await start_checklist(self, request)
-
-            self.start_checklist = start
+    # Per-process state shared by every answer: Slack's rate tiers and the answers in flight.
+    pacer: RatePacer = field(default_factory=RatePacer)
+    inflight: InFlight = field(default_factory=InFlight)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
+from redis.asyncio import Redis
 from slack_bolt.async_app import AsyncApp
 
+from bot.admin.service import AdminService
 from bot.config import SlackSettings
-from bot.memory.feedback import FeedbackStore
 from bot.slack.app import build_app
-from bot.slack.services import SlackServices
-from tests.slack.scripted import ScriptedResponder
+from tests.support.slack_harness import scripted_services
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFESTS = sorted((ROOT / "deploy").glob("slack-manifest*.yml"))
@@ -53,9 +54,8 @@ def registered_commands(app: AsyncApp) -> set[str]:
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
-def test_manifest_declares_what_the_app_registers(path: Path, redis_client: Any) -> None:
-    services = SlackServices(ScriptedResponder(), redis_client, FeedbackStore(redis_client))
-    services.admin = _Admin()  # type: ignore[attr-defined]
+def test_manifest_declares_what_the_app_registers(path: Path, redis_client: Redis) -> None:
+    services = replace(scripted_services(redis_client), admin=cast(AdminService, _Admin()))
     app = build_app(SlackSettings(bot_token="xoxb-t", signing_secret="s"), services)
     manifest = load(path)
     declared = {c["command"] for c in manifest["features"]["slash_commands"]}

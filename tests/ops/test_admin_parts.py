@@ -23,7 +23,9 @@ async def test_lock_has_an_owner_an_expiry_and_only_the_owner_releases(redis_cli
     lock = ReindexLock(redis_client, ttl_seconds=30, host="pod-a")
     holder = await lock.acquire("U1")
     assert holder is not None
-    raw = json.loads(await redis_client.get(LOCK_KEY) or "null")
+    stored = await redis_client.get(LOCK_KEY)
+    assert stored is not None
+    raw = json.loads(stored)
     assert raw["owner"] == "U1" and raw["host"] == "pod-a" and raw["started_at"]
     assert 0 < await redis_client.pttl(LOCK_KEY) <= 30_000
     assert await ReindexLock(redis_client).acquire("U2") is None

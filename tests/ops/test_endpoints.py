@@ -15,15 +15,12 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSettings
 from bot.memory.embedded_redis import EmbeddedRedis
-from bot.models import Question
 from bot.ops.health import HealthChecks
 from bot.ops.http import build_ops_app, ops_server
 from bot.ops.metrics import Metrics
 from bot.retrieval.index.edge import EdgeIndex
 from bot.retrieval.index.port import IndexPort
 from bot.slack.clients import build_web_client
-from bot.slack.metered import MeteredResponder, count_slack_errors
-from tests.slack.scripted import ScriptedResponder
 from tests.support.redis_fixtures import redis_stopped
 from tests.support.slack_api import MockSlackApi
 
@@ -74,9 +71,7 @@ async def test_readiness_names_what_failed_then_recovers(
 
 async def test_metrics_are_scraped_in_prometheus_format(qdrant: IndexPort) -> None:
     metrics = Metrics()
-    responder = MeteredResponder(ScriptedResponder(), metrics)
-    async for _ in responder.respond(Question(text="Should we fine-tune?")):
-        pass
+    metrics.observe_answer("llm", 1.5, 0.3)
     metrics.observe_answer("no_match", 0.2, 0.1)
     metrics.observe_similarity(0.31)
     metrics.count_feedback("helpful")
@@ -109,14 +104,14 @@ def test_each_metrics_object_has_its_own_registry() -> None:
 async def test_slack_api_errors_are_counted_by_method_and_error() -> None:
     metrics = Metrics()
     async with MockSlackApi() as api:
-        client = build_web_client(SlackSettings(bot_token="xoxb-t", api_url=api.url), "xoxb-t")
-        count_slack_errors(client, metrics)
-        count_slack_errors(client, metrics)  # idempotent
+        settings = SlackSettings(bot_token="xoxb-t", api_url=api.url)
+        client = build_web_client(settings, "xoxb-t", metrics=metrics)
+        posted = await client.chat_postMessage(channel="C1", text="hi")
         api.fail("chat.postMessage", "not_in_channel")
         with pytest.raises(SlackApiError):
             await client.chat_postMessage(channel="C1", text="hi")
         api.rate_limit("chat.update", retry_after=0)
-        await client.chat_update(channel="C1", ts="1.2", text="hi")  # retried, then ok
+        await client.chat_update(channel="C1", ts=posted["ts"], text="hi")  # retried, then ok
     text = metrics.render()[0].decode()
     assert (
         'advisor_slack_api_errors_total{error="not_in_channel",method="chat.postMessage"} 1.0'

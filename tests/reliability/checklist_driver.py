@@ -1,4 +1,4 @@
-"""Drive the decision checklist through a Rig with signed button clicks, as Slack would send them."""
+"""Drive the decision checklist through a SlackHarness with signed button clicks, as Slack would send them."""
 
 from __future__ import annotations
 
@@ -8,32 +8,15 @@ from typing import Any
 
 from bot.slack import checklist_blocks as ui
 from bot.slack.blocks import CHECKLIST_START
-from tests.reliability.rig import Rig
-from tests.slack.conftest import CHANNEL, USER
-from tests.support.slack_api import TEAM_ID
-
-
-def click_payload(
-    action_id: str, value: str, *, message_ts: str, thread_ts: str, channel: str = CHANNEL
-) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "api_app_id": "A0APP",
-        "trigger_id": "trig",
-        "channel": {"id": channel},
-        "container": {"type": "message", "channel_id": channel, "message_ts": message_ts},
-        "message": {"ts": message_ts, "thread_ts": thread_ts},
-        "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b"}],
-    }
+from tests.support.slack_harness import SlackHarness
+from tests.support.slack_requests import click_payload
 
 
 @dataclass
 class ChecklistThread:
     """One checklist message in one thread; `rig` may be swapped for a restarted instance."""
 
-    rig: Rig
+    rig: SlackHarness
     thread_ts: str
     message_ts: str = ""
     blocks: list[dict[str, Any]] | None = None

@@ -9,10 +9,13 @@ import pytest
 
 from bot.deps import Deps
 from bot.slack.wiring import build_slack_services
-from tests.reliability.rig import Rig, open_rig
+from tests.support.slack_fixtures import harness, make_harness  # noqa: F401 - fixtures
+from tests.support.slack_harness import SlackHarness, deps_redis, open_harness
 
 
 @pytest.fixture
-async def engine_rig(knowledge_deps: Deps) -> AsyncIterator[Rig]:
-    async with open_rig(build_slack_services(knowledge_deps)) as rig:
+async def engine_rig(knowledge_deps: Deps) -> AsyncIterator[SlackHarness]:
+    async with open_harness(
+        build_slack_services(knowledge_deps), deps_redis(knowledge_deps)
+    ) as rig:
         yield rig

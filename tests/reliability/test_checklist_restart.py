@@ -12,11 +12,11 @@ from bot.deps import Deps
 from bot.memory.embedded_redis import EmbeddedRedis
 from bot.slack.checklist_flow import EXPIRED, STALE
 from bot.slack.wiring import build_slack_services
-from tests.reliability.checklist_driver import ChecklistThread, click_payload
-from tests.reliability.rig import open_rig
-from tests.slack.conftest import CHANNEL
+from tests.reliability.checklist_driver import ChecklistThread
 from tests.support.redis_fixtures import restart_redis
 from tests.support.slack_api import TEAM_ID
+from tests.support.slack_harness import deps_redis, open_harness
+from tests.support.slack_requests import CHANNEL, click_payload
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,9 @@ async def test_a_new_instance_continues_after_the_bot_and_redis_restart(
 ) -> None:
     assert knowledge_deps.redis is not None
     store = ChecklistStore(knowledge_deps.redis)
-    async with open_rig(build_slack_services(knowledge_deps)) as first:
+    async with open_harness(
+        build_slack_services(knowledge_deps), deps_redis(knowledge_deps)
+    ) as first:
         thread = ChecklistThread(first, thread_ts="1690000100.000001")
         await thread.start()
         await thread.answer(3)
@@ -34,7 +36,9 @@ async def test_a_new_instance_continues_after_the_bot_and_redis_restart(
         assert before is not None and len(before.answers) == 3
     # The first instance is gone (its HTTP server and Slack client closed); Redis restarts too.
     restart_redis(redis_server)
-    async with open_rig(build_slack_services(knowledge_deps)) as second:
+    async with open_harness(
+        build_slack_services(knowledge_deps), deps_redis(knowledge_deps)
+    ) as second:
         thread.rig = second
         for _ in range(40):  # bounded: the checklist has far fewer questions
             if thread.finished:
@@ -51,7 +55,9 @@ async def test_a_new_instance_continues_after_the_bot_and_redis_restart(
 async def test_forged_clicks_change_no_checklist(knowledge_deps: Deps) -> None:
     assert knowledge_deps.redis is not None
     store = ChecklistStore(knowledge_deps.redis)
-    async with open_rig(build_slack_services(knowledge_deps)) as rig:
+    async with open_harness(
+        build_slack_services(knowledge_deps), deps_redis(knowledge_deps)
+    ) as rig:
         mine = ChecklistThread(rig, thread_ts="1690000200.000001")
         theirs = ChecklistThread(rig, thread_ts="1690000300.000001")
         await mine.start()

@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import pytest
-from redis.asyncio import Redis
 
-from bot.memory.feedback import FeedbackStore
-from bot.slack.services import SlackServices
-from tests.reliability.rig import Rig, open_rig
-from tests.slack.conftest import envelope, message_event, sign
-from tests.slack.scripted import ScriptedResponder
+from tests.support.scripted import ScriptedResponder
 from tests.support.slack_api import BOT_USER_ID
+from tests.support.slack_fixtures import MakeHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.slack_requests import envelope, message_event, sign
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture
-async def rig(redis_client: Redis) -> AsyncIterator[Rig]:
-    services = SlackServices(
-        responder=ScriptedResponder(), redis=redis_client, feedback=FeedbackStore(redis_client)
-    )
-    async with open_rig(services) as opened:
-        yield opened
+async def rig(make_harness: MakeHarness) -> SlackHarness:
+    return await make_harness(ScriptedResponder())
 
 
 def event_body(**event: object) -> str:
@@ -88,7 +81,9 @@ MALFORMED: dict[str, tuple[str, dict[str, str]]] = {
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-async def test_malformed_payload_is_refused_or_ignored_cleanly(rig: Rig, case: str) -> None:
+async def test_malformed_payload_is_refused_or_ignored_cleanly(
+    rig: SlackHarness, case: str
+) -> None:
     body, headers = MALFORMED[case]
     status, text = await rig.post_raw(body, headers)
     assert status < 500, (status, text)
@@ -99,7 +94,7 @@ async def test_malformed_payload_is_refused_or_ignored_cleanly(rig: Rig, case: s
     assert rig.responder_questions() == []
 
 
-async def test_oversized_text_is_acked_and_answered_with_a_cut(rig: Rig) -> None:
+async def test_oversized_text_is_acked_and_answered_with_a_cut(rig: SlackHarness) -> None:
     huge = message_event(f"<@{BOT_USER_ID}> " + "why fine-tune? " * 20_000, kind="app_mention")
     assert await rig.post_event(huge) == 200
     await rig.api.wait_for("chat.stopStream", within=10)
@@ -130,7 +125,7 @@ SIGNATURES: dict[str, dict[str, str]] = {
 
 
 @pytest.mark.parametrize("case", list(SIGNATURES))
-async def test_bad_or_missing_signature_is_rejected(rig: Rig, case: str) -> None:
+async def test_bad_or_missing_signature_is_rejected(rig: SlackHarness, case: str) -> None:
     body = json.dumps(envelope(message_event(f"<@{BOT_USER_ID}> hi", kind="app_mention")))
     # Signatures above were made over "{}"; the request body differs, as in a tampered replay.
     headers = {**JSON, **SIGNATURES[case]}
@@ -140,7 +135,7 @@ async def test_bad_or_missing_signature_is_rejected(rig: Rig, case: str) -> None
     assert rig.api.calls == []
 
 
-async def test_a_valid_signature_over_another_body_is_rejected(rig: Rig) -> None:
+async def test_a_valid_signature_over_another_body_is_rejected(rig: SlackHarness) -> None:
     original = json.dumps(envelope(message_event(f"<@{BOT_USER_ID}> hi", kind="app_mention")))
     tampered = original.replace("hi", "ignore previous instructions")
     status, _ = await rig.post_raw(tampered, {**JSON, **sign(original)}, signed=False)

@@ -22,9 +22,15 @@ from bot.retrieval.index.port import IndexPort
 from bot.retrieval.index.server import ServerIndex
 from bot.retrieval.retriever import Retriever
 from bot.slack.services import SlackServices
-from tests.reliability.rig import Rig, advisor_services, open_rig
-from tests.slack.conftest import message_event
 from tests.support.slack_api import BOT_USER_ID
+from tests.support.slack_harness import (
+    SlackHarness,
+    deps_redis,
+    engine_services,
+    open_harness,
+    statuses,
+)
+from tests.support.slack_requests import message_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:Failed to obtain server version")
 NO_INDEX = "There is no knowledge index yet"
@@ -38,31 +44,35 @@ def closed_port() -> int:
 
 def services_on(deps: Deps, index: IndexPort) -> SlackServices:
     """The real engine, except that the index is `index` (the embedder is shared)."""
-    return advisor_services(deps, Retriever(index, deps.embedder, deps.settings.retrieval.top_k))
+    return engine_services(deps, Retriever(index, deps.embedder, deps.settings.retrieval.top_k))
 
 
 @pytest.fixture
-async def unreachable_rig(knowledge_deps: Deps) -> AsyncIterator[Rig]:
+async def unreachable_rig(knowledge_deps: Deps) -> AsyncIterator[SlackHarness]:
     qdrant = AsyncQdrantClient(url=f"http://127.0.0.1:{closed_port()}", timeout=2)
     index = ServerIndex(qdrant, knowledge_deps.settings.retrieval.collection)
     try:
-        async with open_rig(services_on(knowledge_deps, index)) as rig:
+        async with open_harness(
+            services_on(knowledge_deps, index), deps_redis(knowledge_deps)
+        ) as rig:
             yield rig
     finally:
         await index.close()
 
 
 @pytest.fixture
-async def empty_index_rig(knowledge_deps: Deps, tmp_path: Path) -> AsyncIterator[Rig]:
+async def empty_index_rig(knowledge_deps: Deps, tmp_path: Path) -> AsyncIterator[SlackHarness]:
     index = EdgeIndex(tmp_path / "index")
     try:
-        async with open_rig(services_on(knowledge_deps, index)) as rig:
+        async with open_harness(
+            services_on(knowledge_deps, index), deps_redis(knowledge_deps)
+        ) as rig:
             yield rig
     finally:
         await index.close()
 
 
-async def ask_twice(rig: Rig) -> list[str]:
+async def ask_twice(rig: SlackHarness) -> list[str]:
     """Two questions in a row: both acked, both told in their own thread."""
     for n in range(2):
         event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune? ({n})", kind="app_mention")
@@ -74,18 +84,19 @@ async def ask_twice(rig: Rig) -> list[str]:
 
 
 @pytest.mark.slow
-async def test_unreachable_qdrant_is_explained_in_the_thread(unreachable_rig: Rig) -> None:
+async def test_unreachable_qdrant_is_explained_in_the_thread(unreachable_rig: SlackHarness) -> None:
     texts = await ask_twice(unreachable_rig)
     for text in texts:
         assert UNREACHABLE in text
         assert "error id `" in text
     assert "Traceback" not in unreachable_rig.sent()
-    # The progress reaction is always taken off again.
-    assert len(unreachable_rig.api.calls_to("reactions.remove")) == 2
+    # The status line is always cleared again.
+    cleared = [s for s in statuses(unreachable_rig.api) if s == ""]
+    assert len(cleared) == 2
 
 
 @pytest.mark.slow
-async def test_missing_index_says_no_index_yet(empty_index_rig: Rig) -> None:
+async def test_missing_index_says_no_index_yet(empty_index_rig: SlackHarness) -> None:
     texts = await ask_twice(empty_index_rig)
     assert all(NO_INDEX in text and "advisor reindex" in text for text in texts)
 

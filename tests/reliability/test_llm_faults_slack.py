@@ -13,9 +13,17 @@ from bot.config import LLMSettings
 from bot.deps import Deps
 from bot.llm.chat import ChatClient, build_openai_client
 from bot.slack.services import SlackServices
-from tests.reliability.rig import Rig, advisor_services, context_texts, open_rig, statuses
-from tests.slack.conftest import message_event
 from tests.support.openai_server import OpenAIServer
+from tests.support.slack_harness import (
+    SlackHarness,
+    context_texts,
+    deps_redis,
+    engine_services,
+    open_harness,
+    statuses,
+    streamed_text,
+)
+from tests.support.slack_requests import message_event
 
 pytestmark = pytest.mark.slow
 TIMEOUT = 0.6
@@ -36,12 +44,14 @@ def llm_services(deps: Deps, server: OpenAIServer) -> SlackServices:
         backoff_base=0.05,
         backoff_cap=0.3,
     )
-    return advisor_services(deps, chat=chat)
+    return engine_services(deps, chat=chat)
 
 
 @pytest.fixture
-async def llm_rig(knowledge_deps: Deps, openai_server: OpenAIServer) -> AsyncIterator[Rig]:
-    async with open_rig(llm_services(knowledge_deps, openai_server)) as rig:
+async def llm_rig(knowledge_deps: Deps, openai_server: OpenAIServer) -> AsyncIterator[SlackHarness]:
+    async with open_harness(
+        llm_services(knowledge_deps, openai_server), deps_redis(knowledge_deps)
+    ) as rig:
         yield rig
 
 
@@ -74,7 +84,7 @@ REASONS = {
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 async def test_llm_fault_falls_back_with_a_note_and_clears_the_status(
-    llm_rig: Rig, openai_server: OpenAIServer, caplog: pytest.LogCaptureFixture, fault: str
+    llm_rig: SlackHarness, openai_server: OpenAIServer, caplog: pytest.LogCaptureFixture, fault: str
 ) -> None:
     caplog.set_level(logging.WARNING)
     FAULTS[fault](openai_server)
@@ -93,11 +103,11 @@ async def test_llm_fault_falls_back_with_a_note_and_clears_the_status(
     assert any(REASONS[fault] in r.getMessage() for r in caplog.records)
     if fault in PARTIAL:
         # The half-streamed model text stays, then the extract follows it.
-        assert "The guidance covers \\n\\n*Extractive answer*" in llm_rig.sent()
+        assert "The guidance covers \n\n*Extractive answer*" in streamed_text(llm_rig.api)
 
 
 async def test_one_429_is_retried_after_retry_after_and_the_llm_answers(
-    llm_rig: Rig, openai_server: OpenAIServer
+    llm_rig: SlackHarness, openai_server: OpenAIServer
 ) -> None:
     openai_server.queue_failure(429, {"Retry-After": "0.2"}, endpoint="chat")
     assert await llm_rig.post_event(dm("When is RAG better than fine-tuning?")) == 200
@@ -106,5 +116,5 @@ async def test_one_429_is_retried_after_retry_after_and_the_llm_answers(
     chats = openai_server.requests_to("chat")
     assert len(chats) == 2 and chats[1].at - chats[0].at >= 0.2
     assert FALLBACK_NOTE not in context_texts(llm_rig.api)
-    assert "The guidance covers this" in llm_rig.sent()
+    assert "The guidance covers this" in streamed_text(llm_rig.api)
     assert statuses(llm_rig.api)[-1] == ""

@@ -22,10 +22,10 @@ from bot.llm.prompts import GUIDANCE_CLOSE, GUIDANCE_OPEN, SYSTEM_PROMPT
 from bot.retrieval.index.edge import EdgeIndex
 from bot.retrieval.indexer import reindex
 from bot.retrieval.retriever import Retriever
-from tests.reliability.rig import Rig, advisor_services, open_rig
-from tests.slack.conftest import message_event
 from tests.support.openai_server import OpenAIServer
 from tests.support.slack_api import BOT_USER_ID
+from tests.support.slack_harness import SlackHarness, deps_redis, engine_services, open_harness
+from tests.support.slack_requests import message_event
 
 pytestmark = pytest.mark.slow
 FIXTURES = Path(__file__).parent / "fixtures" / "injection"
@@ -60,7 +60,7 @@ def gullible_reply(messages: list[dict[str, Any]]) -> str:
     return "<!channel> <!here> @everyone Doing as told [1]:\n" + "\n".join(echoed)
 
 
-async def ask(rig: Rig) -> str:
+async def ask(rig: SlackHarness) -> str:
     event = message_event(f"<@{BOT_USER_ID}> {USER_ATTACK}", kind="app_mention")
     assert await rig.post_event(event) == 200
     await rig.api.wait_for("chat.stopStream", within=30)
@@ -77,7 +77,9 @@ def assert_safe(sent: str) -> None:
 async def test_extractive_answer_neutralises_injected_documents(
     knowledge_deps: Deps, injected_retriever: Retriever
 ) -> None:
-    async with open_rig(advisor_services(knowledge_deps, injected_retriever)) as rig:
+    async with open_harness(
+        engine_services(knowledge_deps, injected_retriever), deps_redis(knowledge_deps)
+    ) as rig:
         sent = await ask(rig)
     assert_safe(sent)
     # The question reads as a situation, so the guidance follows the verdict.
@@ -90,7 +92,9 @@ async def test_llm_prompt_keeps_retrieved_text_inside_the_data_block(
     openai_server.set_reply(gullible_reply)
     settings = LLMSettings(api_key=API_KEY, base_url=openai_server.url)
     chat = ChatClient(build_openai_client(settings), openai_server.model, max_retries=0)
-    async with open_rig(advisor_services(knowledge_deps, injected_retriever, chat)) as rig:
+    async with open_harness(
+        engine_services(knowledge_deps, injected_retriever, chat), deps_redis(knowledge_deps)
+    ) as rig:
         sent = await ask(rig)
     assert_safe(sent)
     assert "Doing as told" in sent  # the model's echo did reach Slack, defused

@@ -17,9 +17,9 @@ import aiohttp
 import pytest
 
 from tests.reliability.test_reindex_kill import stop_embedded_redis
-from tests.slack.conftest import envelope, message_event, sign
-from tests.slack.test_serve_process import free_port
+from tests.support.serve_process import free_port
 from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from tests.support.slack_requests import envelope, message_event, sign
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,10 +15,10 @@ import pytest
 from bot.config import LLMSettings
 from bot.deps import Deps
 from bot.llm.chat import ChatClient, build_openai_client
-from tests.reliability.rig import advisor_services, open_rig
-from tests.slack.conftest import message_event
 from tests.support.openai_server import OpenAIServer
 from tests.support.slack_api import BOT_USER_ID
+from tests.support.slack_harness import deps_redis, engine_services, open_harness
+from tests.support.slack_requests import message_event
 
 pytestmark = pytest.mark.slow
 SECRETS = {
@@ -50,8 +50,10 @@ async def test_no_secret_in_debug_logs_or_slack_calls(
     )
     settings = LLMSettings(api_key=SECRETS["OPENAI_API_KEY"], base_url=openai_server.url)
     chat = ChatClient(build_openai_client(settings), openai_server.model, max_retries=0)
-    async with open_rig(
-        advisor_services(knowledge_deps, chat=chat), secret=SECRETS["SLACK_SIGNING_SECRET"]
+    async with open_harness(
+        engine_services(knowledge_deps, chat=chat),
+        deps_redis(knowledge_deps),
+        secret=SECRETS["SLACK_SIGNING_SECRET"],
     ) as rig:
         event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
         assert await rig.post_event(event) == 200

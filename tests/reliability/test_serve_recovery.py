@@ -20,11 +20,20 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.slack.conftest import envelope, message_event, sign
-from tests.slack.test_serve_process import ROOT, SECRET, env, free_port, knowledge
+from tests.support.serve_process import ROOT, advisor_env, build_index, free_port, write_knowledge
+from tests.support.serve_process import SIGNING_SECRET as SECRET
 from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from tests.support.slack_requests import envelope, message_event, sign
 
-__all__ = ["env", "knowledge"]  # the serve-process fixtures, shared rather than copied
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A knowledge folder indexed by a real `advisor reindex`, ready for `advisor serve`."""
+    env = advisor_env(tmp_path / "data", write_knowledge(tmp_path))
+    build_index(env)
+    return env
+
+
 pytestmark = pytest.mark.slow
 # Restart takes a poll interval plus redis-server's start (well under a second here); the
 # bound leaves room for a loaded machine.

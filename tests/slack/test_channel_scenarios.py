@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.config import SlackBehaviour
-from tests.slack.conftest import CHANNEL, Harness, MakeHarness, message_event
 from tests.support.slack_api import BOT_ID, BOT_USER_ID
+from tests.support.slack_fixtures import MakeHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.slack_requests import CHANNEL, message_event
 
 
-def answers(harness: Harness) -> int:
+def answers(harness: SlackHarness) -> int:
     return len(harness.api.calls_to("chat.startStream"))
 
 
-async def test_retried_event_is_answered_once(harness: Harness) -> None:
+async def test_retried_event_is_answered_once(harness: SlackHarness) -> None:
     event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
     statuses = [
         await harness.post_event(event, event_id="EvSAME", retry_num=retry)
@@ -25,7 +29,7 @@ async def test_retried_event_is_answered_once(harness: Harness) -> None:
 
 
 async def test_mention_delivered_as_app_mention_and_message_is_answered_once(
-    harness: Harness,
+    harness: SlackHarness,
 ) -> None:
     mention = message_event(f"<@{BOT_USER_ID}> RAG or fine-tune?", kind="app_mention")
     as_message = {**mention, "type": "message"}
@@ -36,7 +40,7 @@ async def test_mention_delivered_as_app_mention_and_message_is_answered_once(
     assert answers(harness) == 1
 
 
-async def test_follow_up_in_bot_thread_needs_no_mention(harness: Harness) -> None:
+async def test_follow_up_in_bot_thread_needs_no_mention(harness: SlackHarness) -> None:
     first = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
     await harness.post_event(first)
     await harness.api.wait_for("chat.stopStream")
@@ -52,7 +56,7 @@ async def test_follow_up_in_bot_thread_needs_no_mention(harness: Harness) -> Non
     assert harness.api.calls_to("chat.startStream")[1].params["thread_ts"] == first["ts"]
 
 
-async def test_unrelated_channel_traffic_is_ignored(harness: Harness) -> None:
+async def test_unrelated_channel_traffic_is_ignored(harness: SlackHarness) -> None:
     await harness.post_event(message_event("lunch anyone?"))
     await harness.post_event(message_event("reply elsewhere", thread_ts="1680000000.000001"))
     await harness.api.settle()
@@ -70,7 +74,7 @@ async def test_allowlisted_channel_answers_without_mention(make_harness: MakeHar
 
 
 async def test_own_and_other_bot_messages_edits_and_deletions_are_ignored(
-    harness: Harness,
+    harness: SlackHarness,
 ) -> None:
     own = message_event(f"<@{BOT_USER_ID}> echo", user=BOT_USER_ID, bot_id=BOT_ID)
     other_bot = message_event(f"<@{BOT_USER_ID}> hello", kind="app_mention", bot_id="BOTHER")
@@ -90,7 +94,7 @@ async def test_other_bots_can_be_allowed(make_harness: MakeHarness) -> None:
     assert len(harness.responder.questions) == 1
 
 
-async def test_dm_uses_the_status_line_and_clears_it(harness: Harness) -> None:
+async def test_dm_uses_the_status_line_and_clears_it(harness: SlackHarness) -> None:
     event = message_event("When is RAG better?", channel="D0DM", channel_type="im")
     await harness.post_event(event)
     await harness.api.wait_for("chat.stopStream")
@@ -103,16 +107,26 @@ async def test_dm_uses_the_status_line_and_clears_it(harness: Harness) -> None:
     assert harness.responder.questions[0].conversation_key.endswith(f"D0DM:{event['ts']}")  # type: ignore[union-attr]
 
 
-async def test_dm_without_status_api_falls_back_to_a_reaction(harness: Harness) -> None:
+@pytest.mark.parametrize("where", ["dm", "channel thread"])
+async def test_a_refused_status_line_falls_back_to_a_reaction(
+    harness: SlackHarness, where: str
+) -> None:
     harness.api.fail("assistant.threads.setStatus", "not_allowed")
-    await harness.post_event(message_event("hi?", channel="D0DM", channel_type="im"))
+    if where == "dm":
+        event = message_event("hi?", channel="D0DM", channel_type="im")
+    else:
+        event = message_event(f"<@{BOT_USER_ID}> hi?", kind="app_mention")
+    await harness.post_event(event)
     await harness.api.wait_for("chat.stopStream")
     await harness.api.settle()
-    assert len(harness.api.calls_to("reactions.add")) == 1
+    [added] = harness.api.calls_to("reactions.add")
+    assert added.params["timestamp"] == event["ts"]
     assert len(harness.api.calls_to("reactions.remove")) == 1
+    # Refused once: no more status calls for this answer (not even a "clear").
+    assert len(harness.api.calls_to("assistant.threads.setStatus")) == 1
 
 
-async def test_empty_mention_gets_a_hint_and_429_is_retried(harness: Harness) -> None:
+async def test_empty_mention_gets_a_hint_and_429_is_retried(harness: SlackHarness) -> None:
     harness.api.rate_limit("chat.postMessage", retry_after=0)
     await harness.post_event(message_event(f"<@{BOT_USER_ID}>", kind="app_mention"))
     posted = await harness.api.wait_for("chat.postMessage")
@@ -120,3 +134,17 @@ async def test_empty_mention_gets_a_hint_and_429_is_retried(harness: Harness) ->
     attempts = [c.status for c in harness.api.calls if c.method == "chat.postMessage"]
     assert attempts == [429, 200]
     assert harness.responder.questions == []
+
+
+async def test_one_message_delivered_twice_under_two_event_ids_is_answered_once(
+    harness: SlackHarness,
+) -> None:
+    # Slack can deliver one DM as two events (two subscriptions, or a redelivery with a new
+    # event id); only client_msg_id says they are the same message.
+    event = message_event("When is RAG better?", channel="D0DM", channel_type="im")
+    assert await harness.post_event(event, event_id="EvFIRST0001") == 200
+    assert await harness.post_event(event, event_id="EvSECOND001") == 200
+    await harness.api.wait_for("chat.stopStream")
+    await harness.api.settle()
+    assert len(harness.api.calls_to("chat.startStream")) == 1
+    assert len(harness.responder.questions) == 1

@@ -13,7 +13,7 @@ from bot.checklist.history import Decision
 from bot.checklist.loader import load_checklist
 from bot.checklist.scoring import Reason, Result
 from bot.slack import checklist_blocks as ui
-from bot.slack.blocks import MAX_BLOCKS
+from bot.slack.blocks import MAX_BLOCKS, MESSAGE_TEXT_LIMIT, blocks_text_size
 
 CHECKLIST = load_checklist(Path(__file__).resolve().parents[2] / "knowledge" / "checklist.yaml")
 RAG_ANSWERS = {
@@ -177,12 +177,19 @@ def test_share_summary_links_the_thread_only_with_a_safe_url() -> None:
     assert "See the full result" not in _text(ui.share_blocks(result, "U9", None))
 
 
-def test_record_fallback_is_escaped_code_within_limits() -> None:
-    markdown = "# ADR <x> & y\n" + "| a | b |\n" * 3000
-    blocks = ui.record_blocks(markdown)
-    _within_limits(blocks)
-    assert blocks[1]["text"]["text"].startswith("```# ADR &lt;x&gt; &amp; y")
-    assert all(b["text"]["text"].endswith("```") for b in blocks[1:])
+def test_record_fallback_is_escaped_code_split_into_messages_within_limits() -> None:
+    markdown = "# ADR <x> & y\n" + "| a | b |\n" * 3000  # 30,000 characters, more escaped
+    messages = ui.record_messages(markdown)
+    assert len(messages) >= 3
+    for blocks in messages:
+        _within_limits(blocks)
+        assert blocks_text_size(blocks) <= MESSAGE_TEXT_LIMIT
+    code = [b for blocks in messages for b in blocks if b["text"]["text"].startswith("```")]
+    assert code[0]["text"]["text"].startswith("```# ADR &lt;x&gt; &amp; y")
+    assert all(b["text"]["text"].endswith("```") for b in code)
+    # Nothing is lost across the messages.
+    joined = "".join(b["text"]["text"].strip("`") for b in code)
+    assert joined.count("| a | b |") == 3000
 
 
 def test_history_lists_date_recommendation_people_and_link() -> None:

@@ -4,13 +4,12 @@ restart, two people in one thread, tampered values, share, export and history.""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from redis.asyncio import Redis
 
 from bot.checklist.definition import ChecklistError
@@ -18,18 +17,15 @@ from bot.checklist.engine import Session
 from bot.checklist.history import DecisionHistory
 from bot.checklist.loader import load_from_knowledge_dir
 from bot.checklist.state import ChecklistStore
-from bot.config import SlackSettings
 from bot.memory.conversation import ConversationMemory, conversation_key
-from bot.memory.feedback import FeedbackStore
+from bot.memory.threads import ThreadMarks
 from bot.slack import checklist_blocks as ui
 from bot.slack import checklist_flow as flow
-from bot.slack.app import build_app
-from bot.slack.server import build_http_app
-from bot.slack.services import ChecklistServices, SlackServices
-from bot.slack.threads import in_bot_thread
-from tests.slack.conftest import CHANNEL, SIGNING_SECRET, USER, Harness, message_event
-from tests.slack.scripted import ScriptedResponder
+from bot.slack.checklist_services import ChecklistServices
 from tests.support.slack_api import TEAM_ID, MockSlackApi
+from tests.support.slack_fixtures import MakeHarness
+from tests.support.slack_harness import SlackHarness, scripted_services
+from tests.support.slack_requests import CHANNEL, USER, message_event
 
 KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
 DEFINITION = load_from_knowledge_dir(KNOWLEDGE)  # once: parsing it is the slow part of a setup
@@ -55,7 +51,7 @@ RAG_ANSWERS = {
 class Checklist:
     """One running app plus what the tests read: the thread and the checklist message in it."""
 
-    harness: Harness
+    harness: SlackHarness
     memory: ConversationMemory
     thread_ts: str = ""
     message_ts: str = ""
@@ -157,46 +153,25 @@ MakeChecklist = Callable[..., Awaitable[Checklist]]
 
 
 @pytest.fixture
-async def make_checklist(redis_client: Redis) -> AsyncIterator[MakeChecklist]:
+async def make_checklist(redis_client: Redis, make_harness: MakeHarness) -> MakeChecklist:
     """A fresh app (and mock Slack) on the shared Redis; call twice to simulate a bot restart."""
-    cleanups: list[Callable[[], Awaitable[None]]] = []
 
     async def index_version() -> str | None:
         return "idx-test"
 
     async def make() -> Checklist:
-        api = MockSlackApi()
-        await api.__aenter__()
-        cleanups.append(lambda: api.__aexit__(None, None, None))
         memory = ConversationMemory(redis_client, ttl_seconds=3600, max_turns=12, max_tokens=3000)
-        services = SlackServices(
-            responder=ScriptedResponder(),
-            redis=redis_client,
-            feedback=FeedbackStore(redis_client),
-            checklist=ChecklistServices(
-                definition=DEFINITION,
-                store=ChecklistStore(redis_client),
-                history=DecisionHistory(redis_client),
-                memory=memory,
-                index_version=index_version,
-            ),
+        checklist = ChecklistServices(
+            definition=DEFINITION,
+            store=ChecklistStore(redis_client),
+            history=DecisionHistory(redis_client),
+            memory=memory,
+            threads=ThreadMarks(redis_client, 3600),
+            index_version=index_version,
         )
-        settings = SlackSettings(
-            bot_token="xoxb-test", signing_secret=SIGNING_SECRET, api_url=api.url
-        )
-        app = build_app(settings, services)
-        http = TestClient(TestServer(build_http_app(app)))
-        await http.start_server()
-        cleanups.append(http.close)
-        assert isinstance(services.responder, ScriptedResponder)
-        feedback = services.feedback
-        return Checklist(
-            Harness(http, app, api, redis_client, services.responder, feedback), memory
-        )
+        return Checklist(await make_harness(checklist=checklist), memory)
 
-    yield make
-    for cleanup in reversed(cleanups):
-        await cleanup()
+    return make
 
 
 @pytest.fixture
@@ -212,17 +187,13 @@ async def test_services_are_built_from_the_knowledge_folder(
     async def no_version() -> str | None:
         return None
 
-    built = flow.build_checklist_services(redis_client, KNOWLEDGE, 3, None, no_version)
+    threads = ThreadMarks(redis_client, 3600)
+    built = flow.build_checklist_services(redis_client, KNOWLEDGE, 3, None, threads, no_version)
     assert built.definition == DEFINITION
-    services = SlackServices(
-        responder=ScriptedResponder(),
-        redis=redis_client,
-        feedback=FeedbackStore(redis_client),
-        checklist=built,
-    )
+    services = scripted_services(redis_client, checklist=built)
     assert services.start_checklist is not None  # so answers offer the checklist button
     with pytest.raises(ChecklistError, match="cannot read checklist"):
-        flow.build_checklist_services(redis_client, tmp_path, 3, None, no_version)
+        flow.build_checklist_services(redis_client, tmp_path, 3, None, threads, no_version)
 
 
 async def test_slash_command_runs_the_checklist_to_a_result(checklist: Checklist) -> None:
@@ -238,7 +209,8 @@ async def test_slash_command_runs_the_checklist_to_a_result(checklist: Checklist
     }
     # Everything happened in one message, updated in place.
     assert len(checklist.api.calls_to("chat.postMessage")) == 2
-    assert await in_bot_thread(checklist.harness.redis, TEAM_ID, CHANNEL, checklist.thread_ts)
+    marks = ThreadMarks(checklist.harness.redis, 3600)
+    assert await marks.is_marked(TEAM_ID, CHANNEL, checklist.thread_ts)
     # Follow-ups in the thread see the result in memory.
     key = conversation_key(TEAM_ID, CHANNEL, checklist.thread_ts)
     [turn] = (await checklist.memory.load(key)).turns

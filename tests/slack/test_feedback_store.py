@@ -3,7 +3,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from bot.memory.feedback import AnswerRecord, FeedbackStore, new_answer_id
-from tests.slack.scripted import CITATIONS
+from tests.support.scripted import CITATIONS
 
 
 def _answer(answer_id: str | None = None) -> AnswerRecord:

@@ -7,11 +7,13 @@ from typing import Any
 
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from tests.slack.conftest import CHANNEL, USER, Harness, MakeHarness, envelope, message_event
 from tests.support.slack_api import BOT_USER_ID, TEAM_ID
+from tests.support.slack_fixtures import MakeHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.slack_requests import CHANNEL, USER, envelope, message_event
 
 
-async def _answer(harness: Harness) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+async def _answer(harness: SlackHarness) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     event = message_event(f"<@{BOT_USER_ID}> Should we fine-tune?", kind="app_mention")
     await harness.post_event(event)
     stop = (await harness.api.wait_for("chat.stopStream"))[0]
@@ -33,7 +35,7 @@ def _click(action: dict[str, Any], thread_ts: str) -> dict[str, Any]:
     }
 
 
-async def test_helpful_click_is_stored_with_the_answer(harness: Harness) -> None:
+async def test_helpful_click_is_stored_with_the_answer(harness: SlackHarness) -> None:
     event, actions = await _answer(harness)
     assert await harness.post_interaction(_click(actions[0], event["ts"])) == 200
     await harness.api.wait_for("chat.postEphemeral")
@@ -45,7 +47,7 @@ async def test_helpful_click_is_stored_with_the_answer(harness: Harness) -> None
     assert [c.n for c in record.citations] == [1, 2]
 
 
-async def test_not_helpful_opens_modal_and_stores_reason(harness: Harness) -> None:
+async def test_not_helpful_opens_modal_and_stores_reason(harness: SlackHarness) -> None:
     event, actions = await _answer(harness)
     await harness.post_interaction(_click(actions[1], event["ts"]))
     view = (await harness.api.wait_for("views.open"))[0].params["view"]
@@ -67,7 +69,7 @@ async def test_not_helpful_opens_modal_and_stores_reason(harness: Harness) -> No
     assert (record.rating, record.reason) == ("not_helpful", "Missed the cost angle")
 
 
-async def test_click_on_unknown_answer_is_acknowledged_politely(harness: Harness) -> None:
+async def test_click_on_unknown_answer_is_acknowledged_politely(harness: SlackHarness) -> None:
     action = {"action_id": "feedback_helpful", "value": "abcdef123456"}
     assert await harness.post_interaction(_click(action, "1.2")) == 200
     posted = await harness.api.wait_for("chat.postEphemeral")
@@ -93,7 +95,7 @@ async def test_checklist_prompt_in_dm_goes_to_the_hook(make_harness: MakeHarness
     assert harness.responder.questions == []
 
 
-async def test_messages_tab_welcome_is_posted_once(harness: Harness) -> None:
+async def test_messages_tab_welcome_is_posted_once(harness: SlackHarness) -> None:
     opened = {"type": "app_home_opened", "user": USER, "channel": "D0DM", "tab": "messages"}
     await harness.post_event(opened)
     await harness.post_event(opened)
@@ -105,18 +107,36 @@ async def test_messages_tab_welcome_is_posted_once(harness: Harness) -> None:
     assert "Start the decision checklist" in prompts
 
 
-async def test_assistant_thread_gets_suggested_prompts(harness: Harness) -> None:
+async def test_opening_the_messages_tab_sets_suggested_prompts_without_a_thread(
+    harness: SlackHarness,
+) -> None:
+    # Under the agent view this event replaces assistant_thread_started; prompts are set for the
+    # DM channel itself (a thread_ts would make Slack ignore the call).
+    opened = {"type": "app_home_opened", "user": USER, "channel": "D0DM", "tab": "messages"}
+    await harness.post_event(opened)
+    await harness.post_event({**opened, "tab": "home"})
+    await harness.api.settle()
+    [call] = harness.api.calls_to("assistant.threads.setSuggestedPrompts")
+    assert call.params["channel_id"] == "D0DM"
+    assert "thread_ts" not in call.params
+    prompts = call.params["prompts"]
+    assert {"title": "RAG vs fine-tuning", "message": "When is RAG better than fine-tuning?"} in (
+        prompts
+    )
+    assert len(prompts) <= 4  # Slack shows up to four
+
+
+async def test_the_legacy_assistant_thread_event_is_not_handled(harness: SlackHarness) -> None:
     started = {
         "type": "assistant_thread_started",
         "assistant_thread": {"user_id": USER, "channel_id": "D0DM", "thread_ts": "1.5"},
     }
-    await harness.post_event(started)
-    call = (await harness.api.wait_for("assistant.threads.setSuggestedPrompts"))[0]
-    assert call.params["thread_ts"] == "1.5"
-    assert "When is RAG better than fine-tuning?" in json.dumps(call.params["prompts"])
+    assert await harness.post_event(started) == 200
+    await harness.api.settle()
+    assert harness.api.calls_to("assistant.threads.setSuggestedPrompts") == []
 
 
-async def test_socket_mode_envelope_is_answered_once(harness: Harness) -> None:
+async def test_socket_mode_envelope_is_answered_once(harness: SlackHarness) -> None:
     event = message_event(f"<@{BOT_USER_ID}> socket?", kind="app_mention")
     body = envelope(event, event_id="EvSOCKET")
     for retry in (0, 1):
@@ -133,7 +153,9 @@ async def test_socket_mode_envelope_is_answered_once(harness: Harness) -> None:
     assert harness.responder.questions[0].text == "socket?"
 
 
-async def test_slash_command_posts_question_and_answers_in_its_thread(harness: Harness) -> None:
+async def test_slash_command_posts_question_and_answers_in_its_thread(
+    harness: SlackHarness,
+) -> None:
     status, _ = await harness.post_command(
         {
             "command": "/finetune-check",

@@ -17,8 +17,8 @@ from bot.memory.conversation import conversation_key
 from bot.slack.app import build_app
 from bot.slack.server import EVENTS_PATH, build_http_app
 from bot.slack.wiring import build_slack_services
-from tests.slack.conftest import SIGNING_SECRET, envelope, message_event, sign
 from tests.support.slack_api import BOT_USER_ID, TEAM_ID, MockSlackApi
+from tests.support.slack_requests import SIGNING_SECRET, envelope, message_event, sign
 
 pytestmark = pytest.mark.slow
 

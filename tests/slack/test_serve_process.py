@@ -1,119 +1,92 @@
 """`advisor serve` as an operator runs it: a real process in HTTP mode on a loopback port,
-pointed at the mock Slack Web API through SLACK_API_URL, answering a signed mention."""
+pointed at the mock Slack Web API through SLACK_API_URL. It answers a signed mention, and on
+SIGTERM it stops cleanly: the answer in flight is finished or visibly cancelled, the status line
+cleared, the embedded redis-server stopped, exit code 0 within the grace period."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import aiohttp
 import pytest
 
-from tests.slack.conftest import envelope, message_event, sign
-from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from bot.slack.answering import CANCELLED_NOTE
+from tests.support.openai_server import OpenAIServer
+from tests.support.serve_process import (
+    ServeProcess,
+    advisor_env,
+    build_index,
+    is_running,
+    write_knowledge,
+)
+from tests.support.slack_api import MockSlackApi
+from tests.support.slack_harness import statuses, streamed_text
+from tests.support.slack_requests import mention, signed_event
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
-SECRET = "process-signing-secret"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+GRACE_SECONDS = 4.0
 
 
 @pytest.fixture
 def knowledge(tmp_path: Path) -> Path:
-    folder = tmp_path / "knowledge"
-    folder.mkdir()
-    (folder / "rag.md").write_text(
-        "# When to use RAG\n## Changing facts\nUse retrieval-augmented generation when policies "
-        "change every month: fine-tuning does not add facts reliably.\n"
-    )
-    return folder
+    return write_knowledge(tmp_path)
 
 
-@pytest.fixture
-def env(tmp_path: Path, knowledge: Path) -> dict[str, str]:
-    base = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ADVISOR_", "SLACK_", "OPENAI_"))
-    }
-    env = {
-        **base,
-        "ADVISOR_KNOWLEDGE_DIR": str(knowledge),
-        "ADVISOR_DATA_DIR": str(tmp_path / "data"),
-        "HF_HUB_OFFLINE": "1",
-    }
-    built = subprocess.run(
-        [sys.executable, "-m", "bot", "reindex"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert built.returncode == 0, built.stderr
-    return env
-
-
-async def test_advisor_serve_answers_a_signed_mention_over_http(env: dict[str, str]) -> None:
-    port = free_port()
-    async with MockSlackApi() as api:
-        serve_env = {
-            **env,
-            "SLACK_BOT_TOKEN": "xoxb-process-test",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": api.url,
-            "ADVISOR_HOST": "127.0.0.1",
-            "ADVISOR_PORT": str(port),
-        }
-        server = subprocess.Popen(  # noqa: ASYNC220 - started once, waited on in a thread
-            [sys.executable, "-m", "bot", "serve"],
-            env=serve_env,
-            cwd=ROOT,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            async with aiohttp.ClientSession() as session:
-                deadline = time.monotonic() + 120
-                while True:
-                    try:
-                        async with session.get(f"http://127.0.0.1:{port}/healthz") as health:
-                            if health.status == 200:
-                                break
-                    except aiohttp.ClientConnectionError:
-                        pass
-                    assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                    assert time.monotonic() < deadline, "advisor serve did not come up"
-                    await asyncio.sleep(0.2)
-                mention = message_event(
-                    f"<@{BOT_USER_ID}> our policies change monthly, should we fine-tune?",
-                    kind="app_mention",
-                )
-                body = json.dumps(envelope(mention))
-                url = f"http://127.0.0.1:{port}/slack/events"
-                headers = {"Content-Type": "application/json"}
-                async with session.post(
-                    url, data=body, headers={**headers, **sign(body, secret="wrong")}
-                ) as bad:
-                    assert bad.status == 401
-                async with session.post(
-                    url, data=body, headers={**headers, **sign(body, secret=SECRET)}
-                ) as ok:
-                    assert ok.status == 200
-            await api.wait_for("chat.stopStream", within=90)
-        finally:
-            server.terminate()
-            _, stderr = await asyncio.to_thread(server.communicate, timeout=30)
+async def test_advisor_serve_answers_a_signed_mention_over_http(
+    tmp_path: Path, knowledge: Path
+) -> None:
+    env = advisor_env(tmp_path / "data", knowledge)
+    await asyncio.to_thread(build_index, env)
+    async with MockSlackApi() as api, ServeProcess(env, slack_api_url=api.url) as serve:
+        event = mention("our policies change monthly, should we fine-tune?")
+        body, headers = signed_event(event, secret="wrong")
+        assert await serve.post(body, headers) == 401
+        body, headers = signed_event(event, secret=serve.secret)
+        assert await serve.post(body, headers) == 200
+        await api.wait_until(lambda: str(event["ts"]) in api.answered_threads(), 90)
     start = api.calls_to("chat.startStream")[0]
-    assert start.params["thread_ts"] == mention["ts"]
-    streamed = json.dumps([c.params for c in api.calls if "Stream" in c.method])
-    assert "retrieval" in streamed.lower()
-    assert "xoxb-process-test" not in stderr  # the token never reaches the log
+    assert start.params["thread_ts"] == event["ts"]
+    assert "retrieval" in streamed_text(api).lower()
+    assert "xoxb-process-test" not in serve.stderr  # the token never reaches the log
+
+
+async def test_sigterm_mid_answer_cancels_visibly_and_exits_cleanly(
+    tmp_path: Path, knowledge: Path, openai_server: OpenAIServer
+) -> None:
+    # A slow model keeps the answer in flight: about 15 s of tokens against a 4 s grace period.
+    openai_server.set_reply(" ".join(["Use retrieval for facts that change [1]."] * 10))
+    openai_server.stream_delay_seconds = 0.25
+    env = advisor_env(
+        tmp_path / "data",
+        knowledge,
+        OPENAI_API_KEY="sk-test",
+        OPENAI_BASE_URL=openai_server.url,
+        ADVISOR_EMBEDDER="openai",
+        ADVISOR_EMBED_MODEL="test-embed",
+        ADVISOR_SHUTDOWN_GRACE_SECONDS=str(GRACE_SECONDS),
+        ADVISOR_MIN_SCORE="0",  # hashed test embeddings: every question is "covered"
+    )
+    await asyncio.to_thread(build_index, env)
+    async with MockSlackApi() as api, ServeProcess(env, slack_api_url=api.url) as serve:
+        children = serve.children()
+        assert children, "the embedded redis-server runs as a child of advisor serve"
+        event = mention("our policies change monthly, should we fine-tune?")
+        body, headers = signed_event(event, secret=serve.secret)
+        assert await serve.post(body, headers) == 200
+        await api.wait_for("chat.startStream", within=60)  # the answer is streaming
+
+        signalled = time.monotonic()
+        serve.terminate()
+        code = await serve.wait(timeout=GRACE_SECONDS + 10)
+        took = time.monotonic() - signalled
+
+    assert code == 0, serve.stderr[-2000:]
+    # The grace period covers the answers and closing Redis and the index; the interpreter's own
+    # exit comes on top (a second or two on a busy two-core machine).
+    assert took <= GRACE_SECONDS + 3.0, took
+    assert [pid for pid in children if is_running(pid)] == []
+    [message] = api.messages_in(str(event["ts"]))
+    assert not message.streaming  # the stream was closed...
+    assert CANCELLED_NOTE.strip().strip("_") in message.text  # ...saying why it stopped
+    assert statuses(api)[-1] == ""  # and the status line was cleared

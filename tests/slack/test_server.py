@@ -11,12 +11,10 @@ from redis.asyncio import Redis
 
 from bot.config import SlackSettings
 from bot.errors import ConfigError
-from bot.memory.feedback import FeedbackStore
 from bot.slack.app import build_app
 from bot.slack.server import serve
-from bot.slack.services import SlackServices
-from tests.slack.scripted import ScriptedResponder
 from tests.support.slack_api import MockSlackApi
+from tests.support.slack_harness import scripted_services
 
 
 def _free_port() -> int:
@@ -26,7 +24,7 @@ def _free_port() -> int:
 
 
 async def test_serve_http_mode_until_cancelled(redis_client: Redis) -> None:
-    services = SlackServices(ScriptedResponder(), redis_client, FeedbackStore(redis_client))
+    services = scripted_services(redis_client)
     port = _free_port()
     async with MockSlackApi() as api:
         settings = SlackSettings(
@@ -51,7 +49,7 @@ async def test_serve_http_mode_until_cancelled(redis_client: Redis) -> None:
 
 
 def test_http_mode_requires_a_signing_secret(redis_client: Redis) -> None:
-    services = SlackServices(ScriptedResponder(), redis_client, FeedbackStore(redis_client))
+    services = scripted_services(redis_client)
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         build_app(SlackSettings(bot_token="xoxb-t", signing_secret=None), services)
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):

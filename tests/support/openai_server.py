@@ -79,6 +79,7 @@ class OpenAIServer:
         self.model = model
         self.embedding_dim = embedding_dim
         self.requests: list[RecordedRequest] = []
+        self.stream_delay_seconds = 0.0  # between streamed chunks, as a slow model would
         self._reply: str | ReplyFn = default_reply
         self._refusal: str | None = None  # non-streamed replies refuse with this text when set
         self._faults: list[_Fault] = []
@@ -273,6 +274,8 @@ class OpenAIServer:
         for sent, delta in enumerate(deltas):
             if cut is not None and sent >= cut:
                 break
+            if sent and self.stream_delay_seconds:
+                await asyncio.sleep(self.stream_delay_seconds)
             await response.write(_sse(self._chunk(chunk_id, delta, None)))
         if end is not None and end.finish_reason is None:
             await response.write_eof()  # a well-formed end of body: only the stop is missing

@@ -5,16 +5,26 @@ async with MockSlackApi() as slack:
     slack.fail("chat.startStream", "unknown_method")       # next call answers ok:false
     slack.rate_limit("chat.postMessage", retry_after=0)    # next call answers 429
     slack.server_error("chat.appendStream", status=503)    # next call answers 503
+    slack.drop_connection("chat.postMessage")              # next call: connection closed, no answer
+    slack.budget("chat.startStream", 20, window=60)         # 429 + Retry-After past 20 a window
     await slack.wait_for("chat.stopStream")
     slack.calls_to("chat.postMessage")[0].params["text"]
+    slack.messages_in("1700000000.000001")                  # what a thread shows, message by message
     slack.uploads["F0001"]                                  # bytes sent by files_upload_v2
+
+Like Slack it refuses a message whose text passes MESSAGE_TEXT_LIMIT (`msg_too_long`; streamed
+text counts as it accumulates) and an append or stop on a stream already stopped
+(`message_not_in_streaming_state`), so every test checks those limits as a side effect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
+from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,6 +34,7 @@ from aiohttp import web
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM_ID = "T0001"
+MESSAGE_TEXT_LIMIT = 12_000  # characters of text (the `text` plus every text in the blocks)
 
 
 @dataclass(frozen=True)
@@ -39,11 +50,44 @@ class _Planned:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False  # close the connection instead of answering
+
+
+@dataclass
+class Message:
+    """One message as a user sees it: posted or streamed, then edited or stopped."""
+
+    ts: str
+    channel: str
+    thread_ts: str | None
+    text: str = ""  # `text`, or the streamed markdown so far
+    blocks: list[Any] = field(default_factory=list)
+    streaming: bool = False
+    streamed: bool = False
+    edits: int = 0
+
+    def size(self) -> int:
+        return len(self.text) + blocks_text_size(self.blocks)
+
+    def shown(self) -> str:
+        """What the message displays: streamed text and its blocks, or (for a posted or edited
+        message, whose `text` is only the notification) its blocks."""
+        blocks = json.dumps(self.blocks, ensure_ascii=False)
+        return blocks if self.edits or not self.streamed else self.text + "\n" + blocks
+
+
+@dataclass
+class _Budget:
+    per_window: int
+    window: float
+    calls: deque[float] = field(default_factory=deque)
 
 
 class MockSlackApi:
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self.messages: dict[str, Message] = {}
+        self._budgets: dict[str, _Budget] = {}
         self._planned: dict[str, list[_Planned]] = {}
         self._ts_counter = 0
         self._file_counter = 0
@@ -57,6 +101,8 @@ class MockSlackApi:
         app.router.add_route("*", "/api/{method}", self._handle)
         # files.getUploadURLExternal hands out URLs on this server (step 2 of files_upload_v2).
         app.router.add_post("/upload/{file_id}", self._upload)
+        # For a mock running in its own process (benchmarks): what it has seen so far.
+        app.router.add_get("/_mock/summary", self._summary)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -84,9 +130,23 @@ class MockSlackApi:
         """The next `times` calls of `method` answer with an HTTP 5xx, as Slack does in outages."""
         self._plan(method, _Planned(status, {"ok": False, "error": "internal_error"}), times)
 
+    def drop_connection(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` lose their connection before any answer."""
+        self._plan(method, _Planned(0, {}, drop=True), times)
+
+    def budget(self, method: str, per_window: int, window: float = 60.0) -> None:
+        """Past `per_window` calls of `method` in any `window` seconds, answer 429 with the
+        Retry-After (whole seconds) until a call is allowed again, as Slack's tiers do."""
+        self._budgets[method] = _Budget(per_window, window)
+
     def reset(self) -> None:
         self.calls.clear()
+        self.messages.clear()
         self._planned.clear()
+
+    def messages_in(self, thread_ts: str) -> list[Message]:
+        """The bot's messages in a thread, in the order they were created."""
+        return [m for m in self.messages.values() if m.thread_ts == thread_ts]
 
     def calls_to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method and call.status == 200]
@@ -101,6 +161,23 @@ class MockSlackApi:
                 self._changed.wait_for(lambda: len(self.calls_to(method)) >= count), within
             )
         return self.calls_to(method)
+
+    async def wait_until(self, done: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until `done()` is true, checked after every call the bot makes."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(done), within)
+
+    def answered_threads(self) -> set[str]:
+        """Threads holding a finished answer: a message carrying an answer's feedback buttons."""
+        return {
+            str(m.thread_ts)
+            for m in self.messages.values()
+            if not m.streaming
+            and any(
+                isinstance(b, dict) and str(b.get("block_id", "")).startswith("answer_actions:")
+                for b in m.blocks
+            )
+        }
 
     async def settle(self, quiet: float = 0.15, within: float = 5.0) -> None:
         """Wait until no call arrived for `quiet` seconds (background work finished)."""
@@ -117,17 +194,52 @@ class MockSlackApi:
     def _plan(self, method: str, planned: _Planned, times: int) -> None:
         self._planned.setdefault(method, []).extend([planned] * times)
 
-    async def _handle(self, request: web.Request) -> web.Response:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await _params(request)
         queue = self._planned.get(method)
         if queue:
             planned = queue.pop(0)
+            if planned.drop:
+                # As if the connection broke mid-request: the client gets no answer at all.
+                assert request.transport is not None
+                request.transport.close()
+                await self._record(Call(method, params, 0))
+                return web.Response(status=500)
             await self._record(Call(method, params, planned.status))
             return web.json_response(planned.body, status=planned.status, headers=planned.headers)
+        retry_after = self._over_budget(method)
+        if retry_after is not None:
+            body = {"ok": False, "error": "ratelimited"}
+            await self._record(Call(method, params, 429, body))
+            return web.json_response(body, status=429, headers={"Retry-After": str(retry_after)})
         body = self._answer(method, params)
         await self._record(Call(method, params, 200, body))
         return web.json_response(body)
+
+    def _over_budget(self, method: str) -> int | None:
+        budget = self._budgets.get(method)
+        if budget is None:
+            return None
+        now = time.monotonic()
+        while budget.calls and budget.calls[0] <= now - budget.window:
+            budget.calls.popleft()
+        if len(budget.calls) >= budget.per_window:
+            return max(1, math.ceil(budget.calls[0] + budget.window - now))
+        budget.calls.append(now)
+        return None
+
+    async def _summary(self, _: web.Request) -> web.Response:
+        per_thread = Counter(str(m.thread_ts) for m in self.messages.values())
+        return web.json_response(
+            {
+                "calls": len(self.calls),
+                "answered": sorted(self.answered_threads()),
+                "messages_per_thread": per_thread,
+                "streamed": sum(m.streamed for m in self.messages.values()),
+                "rate_limited": sum(c.status == 429 for c in self.calls),
+            }
+        )
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
@@ -146,6 +258,8 @@ class MockSlackApi:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         channel = params.get("channel") or params.get("channel_id")
+        if method in _MESSAGE_METHODS:
+            return self._message(method, params, str(channel))
         if method == "auth.test":
             return {
                 "ok": True,
@@ -156,10 +270,6 @@ class MockSlackApi:
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
             }
-        if method in ("chat.postMessage", "chat.startStream"):
-            return {"ok": True, "channel": channel, "ts": self._next_ts()}
-        if method in ("chat.update", "chat.appendStream", "chat.stopStream"):
-            return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.getPermalink":
@@ -192,6 +302,60 @@ class MockSlackApi:
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
 
+    def _message(self, method: str, params: dict[str, Any], channel: str) -> dict[str, Any]:
+        """Messages as Slack keeps them, with its size limit and its stream states."""
+        text = str(params.get("text") or params.get("markdown_text") or "")
+        text += "".join(
+            str(c.get("text") or "") for c in params.get("chunks") or [] if isinstance(c, dict)
+        )
+        raw_blocks = params.get("blocks")
+        blocks: list[Any] = raw_blocks if isinstance(raw_blocks, list) else []
+        if method in ("chat.postMessage", "chat.startStream"):
+            if len(text) + blocks_text_size(blocks) > MESSAGE_TEXT_LIMIT:
+                return {"ok": False, "error": "msg_too_long"}
+            ts = self._next_ts()
+            streaming = method == "chat.startStream"
+            thread = params.get("thread_ts")
+            self.messages[ts] = Message(
+                ts, channel, str(thread) if thread else None, text, blocks, streaming, streaming
+            )
+            return {"ok": True, "channel": channel, "ts": ts}
+        message = self.messages.get(str(params.get("ts")))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if method == "chat.update":
+            if len(text) + blocks_text_size(blocks) > MESSAGE_TEXT_LIMIT:
+                return {"ok": False, "error": "msg_too_long"}
+            message.text, message.blocks, message.edits = text, blocks, message.edits + 1
+            message.streaming = False  # an edited message is an ordinary message
+            return {"ok": True, "channel": channel, "ts": message.ts}
+        if not message.streaming:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        if message.size() + len(text) + blocks_text_size(blocks) > MESSAGE_TEXT_LIMIT:
+            return {"ok": False, "error": "msg_too_long"}
+        message.text += text
+        if method == "chat.stopStream":
+            message.blocks = blocks
+            message.streaming = False
+        return {"ok": True, "channel": channel, "ts": message.ts}
+
+
+_MESSAGE_METHODS = frozenset(
+    {"chat.postMessage", "chat.startStream", "chat.appendStream", "chat.stopStream", "chat.update"}
+)
+
+
+def blocks_text_size(value: object) -> int:
+    """Characters of text in blocks at any depth (what Slack's message limit counts)."""
+    if isinstance(value, dict):
+        return sum(
+            len(v) if k == "text" and isinstance(v, str) else blocks_text_size(v)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return sum(blocks_text_size(v) for v in value)
+    return 0
+
 
 async def _params(request: web.Request) -> dict[str, Any]:
     raw = await request.text()
@@ -206,3 +370,15 @@ async def _params(request: web.Request) -> dict[str, Any]:
         if isinstance(value, str) and value.startswith(("[", "{")):
             params[key] = json.loads(value)
     return params
+
+
+async def _serve_alone() -> None:
+    async with MockSlackApi() as api:
+        print(api.url, flush=True)
+        await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    # `python -m tests.support.slack_api`: the mock in a process of its own, so a benchmark's
+    # load generator does not share an event loop with it. Prints its base URL.
+    asyncio.run(_serve_alone())

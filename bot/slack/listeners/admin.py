@@ -22,15 +22,18 @@ from bot.admin.progress import ThrottledProgress
 from bot.admin.service import AdminService
 from bot.errors import UserFacingError, new_error_id
 from bot.slack.guard import Where, listener_guard
+from bot.slack.pacing import RatePacer
 
 logger = logging.getLogger(__name__)
 
 ADMIN_COMMAND = messages.ADMIN_COMMAND
-PROGRESS_INTERVAL_SECONDS = 1.0  # about Slack's one-update-per-second pace for one message
+# chat.update is Tier 3 (about 50 a minute for the whole workspace, answers included): a progress
+# edit every 3 s is 20 a minute at most, and edits are skipped when the budget has no room.
+PROGRESS_INTERVAL_SECONDS = 3.0
 Respond = Callable[..., Awaitable[Any]]
 
 
-def register(app: AsyncApp, admin: AdminService) -> None:
+def register(app: AsyncApp, admin: AdminService, pacer: RatePacer) -> None:
     # Background jobs are kept referenced so the event loop does not drop them mid-run.
     jobs: set[asyncio.Task[None]] = set()
 
@@ -75,7 +78,8 @@ def register(app: AsyncApp, admin: AdminService) -> None:
             return
         if action == "reindex":
             await ack()
-            spawn(_reindex(admin, client, respond, where, dry_run="--dry-run" in words[1:]))
+            dry_run = "--dry-run" in words[1:]
+            spawn(_reindex(admin, client, respond, where, pacer, dry_run=dry_run))
         elif action == "rollback":
             await ack()
             spawn(_rollback(admin, client, respond, where))
@@ -87,20 +91,30 @@ def register(app: AsyncApp, admin: AdminService) -> None:
 
 
 async def _reindex(
-    admin: AdminService, client: AsyncWebClient, respond: Respond, where: Where, dry_run: bool
+    admin: AdminService,
+    client: AsyncWebClient,
+    respond: Respond,
+    where: Where,
+    pacer: RatePacer,
+    *,
+    dry_run: bool,
 ) -> None:
     by, channel_id = where.user_id or "", where.channel_id
     message_ts: str | None = None
 
-    async def show(text: str) -> None:
+    async def show(text: str, *, final: bool = False) -> None:
         nonlocal message_ts
         if channel_id is None:
             return
         if message_ts is None:
             posted = await client.chat_postMessage(channel=channel_id, text=text)
             message_ts = str(posted["ts"])
-        else:
-            await client.chat_update(channel=channel_id, ts=message_ts, text=text)
+            return
+        if final:
+            await pacer.take("chat.update")
+        elif not pacer.try_take("chat.update"):
+            return  # no Tier 3 room now; a later edit or the summary shows the progress
+        await client.chat_update(channel=channel_id, ts=message_ts, text=text)
 
     def render(stage: str, done: int, total: int) -> str:
         return messages.progress_text(by, stage, done, total, dry_run)
@@ -126,7 +140,7 @@ async def _reindex(
             )
             final = messages.failure_text(by, f"an unexpected error (error id `{error_id}`)")
         try:
-            await show(final)
+            await show(final, final=True)
         except Exception:
             # The channel message failed (bot not in the channel?): the admin still hears back.
             logger.warning("could not post the reindex summary in %s", channel_id, exc_info=True)

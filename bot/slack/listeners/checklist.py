@@ -11,8 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack import checklist_blocks as ui
 from bot.slack.blocks import CHECKLIST_START
 from bot.slack.checklist_flow import UNAVAILABLE, Click, handle_click
+from bot.slack.checklist_services import ChecklistRequest
 from bot.slack.guard import Where, listener_guard
-from bot.slack.services import ChecklistRequest, SlackServices
+from bot.slack.services import SlackServices
 
 ANSWER_ACTIONS = re.compile(rf"^{re.escape(ui.ANSWER_PREFIX)}\d+$")
 
@@ -84,7 +85,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
             click.action_id, click.team_id, click.channel_id, click.thread_ts, click.user_id
         )
         async with listener_guard(client, where):
-            await handle_click(services, client, click)
+            await handle_click(services.checklist, client, click)
 
     app.action(ANSWER_ACTIONS)(on_click)
     for action_id in (ui.BACK, ui.RESTART, ui.SHARE, ui.EXPORT):

@@ -14,16 +14,19 @@ import asyncio
 import logging
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.errors import UserFacingError, new_error_id
-from bot.slack.answering import answer_in_new_thread
+from bot.slack.answering import answer_in_thread, question_echo
 from bot.slack.checklist_flow import UNAVAILABLE, recent_decisions
-from bot.slack.guard import GENERIC_MESSAGE, Where, listener_guard
+from bot.slack.checklist_services import ChecklistRequest
+from bot.slack.guard import GENERIC_MESSAGE, Respond, Where, listener_guard
 from bot.slack.mrkdwn import escape
 from bot.slack.prompts import EMPTY_MENTION_HINT
-from bot.slack.services import ChecklistRequest, SlackServices
+from bot.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +41,28 @@ USAGE = (
 )
 # The history is read before the ack, which Slack wants within 3 seconds.
 HISTORY_TIMEOUT_SECONDS = 2.0
+# chat.postMessage's answers where the bot may not post: a DM between two people, a private
+# channel it is not in. The ephemeral apology fails the same way; the response URL does not.
+CANNOT_POST = frozenset({"not_in_channel", "channel_not_found"})
+
+
+def cannot_post_text(bot_user_id: str | None) -> str:
+    me = f"<@{bot_user_id}>" if bot_user_id else "the advisor"
+    return (
+        "I can't post in this conversation, so I can't run that here. Invite me with "
+        f"/invite {me}, or run {CHECK_COMMAND} in a DM with me."
+    )
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
     @app.command(CHECK_COMMAND)
-    async def on_check(ack: Any, command: dict[str, Any], client: AsyncWebClient) -> None:
+    async def on_check(
+        ack: Any,
+        command: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Respond,
+        context: AsyncBoltContext,
+    ) -> None:
         text = str(command.get("text") or "").strip()
         keyword = text.casefold()
         if keyword == "help":
@@ -56,10 +76,31 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                 await ack(text=EMPTY_MENTION_HINT if not text else UNAVAILABLE)
                 return
             await ack()
-            await _start(client, services, command)
+            await _start(client, services, command, _Reply(respond, context.bot_user_id))
             return
         await ack()
-        await _ask(client, services, command, text)
+        await _ask(client, services, command, text, _Reply(respond, context.bot_user_id))
+
+
+class _Reply:
+    """How a command talks back to its user alone: the response URL, and who "me" is."""
+
+    def __init__(self, respond: Respond, bot_user_id: str | None) -> None:
+        self.respond = respond
+        self.bot_user_id = bot_user_id
+
+    async def post_or_explain(
+        self, client: AsyncWebClient, **message: Any
+    ) -> AsyncSlackResponse | None:
+        """chat.postMessage; where the bot may not post, a visible reply saying what to do."""
+        try:
+            return await client.chat_postMessage(**message)
+        except SlackApiError as exc:
+            if exc.response is None or exc.response.get("error") not in CANNOT_POST:
+                raise
+            logger.info("Cannot post in %s: %s", message.get("channel"), exc.response["error"])
+            await self.respond(text=cannot_post_text(self.bot_user_id), response_type="ephemeral")
+            return None
 
 
 async def _history(ack: Any, services: SlackServices, command: dict[str, Any]) -> None:
@@ -69,7 +110,7 @@ async def _history(ack: Any, services: SlackServices, command: dict[str, Any]) -
         return
     try:
         async with asyncio.timeout(HISTORY_TIMEOUT_SECONDS):
-            blocks = await recent_decisions(services, team_id, channel_id)
+            blocks = await recent_decisions(services.checklist, team_id, channel_id)
     except UserFacingError as exc:
         await ack(text=exc.message)
         return
@@ -82,20 +123,25 @@ async def _history(ack: Any, services: SlackServices, command: dict[str, Any]) -
     await ack(text="Recent decisions in this channel", blocks=blocks)
 
 
-async def _start(client: AsyncWebClient, services: SlackServices, command: dict[str, Any]) -> None:
+async def _start(
+    client: AsyncWebClient, services: SlackServices, command: dict[str, Any], reply: _Reply
+) -> None:
     channel_id, user_id = command.get("channel_id"), command.get("user_id")
     team_id = command.get("team_id")
     where = Where(CHECK_COMMAND, team_id, channel_id, None, user_id)
-    async with listener_guard(client, where):
+    async with listener_guard(client, where, reply.respond):
         if not (channel_id and user_id and team_id and services.start_checklist):
             return
         title = services.checklist.definition.title if services.checklist else "Decision checklist"
         # A root message of its own gives the checklist a thread the whole channel can join.
-        posted = await client.chat_postMessage(
+        posted = await reply.post_or_explain(
+            client,
             channel=channel_id,
             text=f"<@{user_id}> started the decision checklist: *{escape(title)}* "
             "Answer in the thread; anyone here can join in.",
         )
+        if posted is None:
+            return
         await services.start_checklist(
             ChecklistRequest(
                 team_id=team_id,
@@ -109,20 +155,30 @@ async def _start(client: AsyncWebClient, services: SlackServices, command: dict[
 
 
 async def _ask(
-    client: AsyncWebClient, services: SlackServices, command: dict[str, Any], text: str
+    client: AsyncWebClient,
+    services: SlackServices,
+    command: dict[str, Any],
+    text: str,
+    reply: _Reply,
 ) -> None:
     channel_id, user_id = command.get("channel_id"), command.get("user_id")
     team_id = command.get("team_id")
     where = Where(CHECK_COMMAND, team_id, channel_id, None, user_id)
-    async with listener_guard(client, where):
+    async with listener_guard(client, where, reply.respond):
         if not (channel_id and user_id and team_id):
             return
-        await answer_in_new_thread(
+        posted = await reply.post_or_explain(
+            client, channel=channel_id, text=question_echo(user_id, text)
+        )
+        if posted is None:
+            return
+        await answer_in_thread(
             client,
             services,
             team_id=team_id,
             channel_id=channel_id,
             user_id=user_id,
             text=text,
+            ts=str(posted["ts"]),
             is_dm=str(command.get("channel_name")) == "directmessage",
         )

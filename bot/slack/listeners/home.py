@@ -1,4 +1,10 @@
-"""The agent Messages tab: a one-time welcome with suggested prompts, and prompts per thread."""
+"""The agent Messages tab (`features.agent_view`): suggested prompts, and a one-time welcome.
+
+Under the agent view a conversation with the app lives in its Messages tab; Slack sends
+`app_home_opened` with `tab == "messages"` when a user opens it (this replaces the assistant
+view's `assistant_thread_started`). That is where suggested prompts are set: for the DM channel,
+with no `thread_ts` (Slack ignores a call for an agent app that names a thread).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,6 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.memory.dedupe import first_delivery
 from bot.slack.answering import answer_in_new_thread
 from bot.slack.blocks import Block
 from bot.slack.guard import Where, listener_guard
@@ -23,7 +28,12 @@ WELCOME_TEXT = (
     "Hi! I help decide whether to *prompt*, use *RAG*, or *fine-tune*, citing our guidance. "
     "Ask me anything here, or pick one of these:"
 )
+PROMPTS_TITLE = "Try asking"
 _WELCOME_TTL_SECONDS = 365 * 24 * 3600
+
+
+def suggested_prompts() -> list[dict[str, str]]:
+    return [{"title": title, "message": message} for title, message in SUGGESTED_PROMPTS]
 
 
 def welcome_blocks() -> list[Block]:
@@ -52,25 +62,16 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         user_id, channel_id = event.get("user"), event.get("channel")
         if not user_id or not channel_id:
             return
-        async with listener_guard(client, Where("app_home_opened", context.team_id, None)):
+        where = Where("app_home_opened", context.team_id, None, None, user_id)
+        async with listener_guard(client, where):
+            await client.assistant_threads_setSuggestedPrompts(
+                channel_id=channel_id, title=PROMPTS_TITLE, prompts=suggested_prompts()
+            )
             key = f"welcome:{context.team_id}:{user_id}"
-            if await first_delivery(services.redis, key, _WELCOME_TTL_SECONDS):
+            if await services.deliveries.first(key, _WELCOME_TTL_SECONDS):
                 await client.chat_postMessage(
                     channel=channel_id, text=WELCOME_TEXT, blocks=welcome_blocks()
                 )
-
-    @app.event("assistant_thread_started")
-    async def on_thread_started(event: dict[str, Any], client: AsyncWebClient) -> None:
-        thread = event.get("assistant_thread") or {}
-        channel_id, thread_ts = thread.get("channel_id"), thread.get("thread_ts")
-        if not channel_id or not thread_ts:
-            return
-        async with listener_guard(client, Where("assistant_thread_started", None, channel_id)):
-            await client.assistant_threads_setSuggestedPrompts(
-                channel_id=channel_id,
-                thread_ts=thread_ts,
-                prompts=[{"title": t, "message": m} for t, m in SUGGESTED_PROMPTS],
-            )
 
     @app.action(re.compile(rf"^{SUGGESTED_PROMPT_ACTION}:\d+$"))
     async def on_prompt_clicked(

@@ -9,13 +9,12 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.memory.dedupe import first_delivery
 from bot.slack.answering import answer_message
+from bot.slack.checklist_services import ChecklistRequest
 from bot.slack.guard import Where, listener_guard
 from bot.slack.parsing import IncomingMessage, parse_message, retry_num_from_headers
 from bot.slack.prompts import EMPTY_MENTION_HINT, is_checklist_request
-from bot.slack.services import ChecklistRequest, SlackServices
-from bot.slack.threads import in_bot_thread
+from bot.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +35,28 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         if message is None:
             return
         where = Where("message", message.team_id, message.channel_id, message.reply_thread_ts)
-        async with listener_guard(client, where):
-            if not await _should_answer(services, message, body, context):
-                return
-            if not await _first_delivery(services, message):
-                logger.info("Duplicate delivery ignored (retry %d)", message.retry_num)
-                return
-            await _dispatch(client, services, message)
+        with services.inflight.track():
+            await _handle(client, services, message, body, context, where)
 
     app.event("app_mention")(on_event)
     app.event("message")(on_event)
+
+
+async def _handle(
+    client: AsyncWebClient,
+    services: SlackServices,
+    message: IncomingMessage,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    where: Where,
+) -> None:
+    async with listener_guard(client, where):
+        if not await _should_answer(services, message, body, context):
+            return
+        if not await _first_delivery(services, message):
+            logger.info("Duplicate delivery ignored (retry %d)", message.retry_num)
+            return
+        await _dispatch(client, services, message)
 
 
 async def _should_answer(
@@ -69,23 +80,19 @@ async def _should_answer(
         return False  # the matching app_mention event answers it
     if message.is_thread_reply:
         assert message.thread_ts is not None
-        return await in_bot_thread(
-            services.redis, message.team_id, message.channel_id, message.thread_ts
+        return await services.threads.is_marked(
+            message.team_id, message.channel_id, message.thread_ts
         )
     return message.channel_id in services.behaviour.channel_allowlist
 
 
 async def _first_delivery(services: SlackServices, message: IncomingMessage) -> bool:
-    ttl = services.behaviour.dedupe_ttl_seconds
     # event_id catches Slack's retries; client_msg_id catches one message delivered as both
-    # `app_mention` and `message`, or by two subscriptions.
-    if message.event_id and not await first_delivery(
-        services.redis, f"event:{message.event_id}", ttl
-    ):
+    # `app_mention` and `message`, or by two subscriptions (each with its own event_id).
+    if message.event_id and not await services.deliveries.first(f"event:{message.event_id}"):
         return False
     if message.client_msg_id:
-        key = f"msg:{message.team_id}:{message.client_msg_id}"
-        return await first_delivery(services.redis, key, ttl)
+        return await services.deliveries.first(f"msg:{message.team_id}:{message.client_msg_id}")
     return True
 
 

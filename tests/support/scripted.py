@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -46,7 +47,9 @@ class ScriptedResponder:
     piece_chars: int = 37
     fail_after_deltas: int | None = None  # raise after this many deltas
     send_deltas: bool = True
+    delay_seconds: float = 0.0  # between deltas, as a model streaming tokens would
     questions: list[Question] = field(default_factory=list)
+    closed_early: int = 0  # answers whose consumer stopped before the DoneEvent
 
     async def respond(self, question: Question) -> AsyncIterator[AnswerEvent]:
         self.questions.append(question)
@@ -56,10 +59,18 @@ class ScriptedResponder:
             self.answer[i : i + self.piece_chars]
             for i in range(0, len(self.answer), self.piece_chars)
         ]
-        for index, piece in enumerate(pieces if self.send_deltas else []):
-            if self.fail_after_deltas is not None and index >= self.fail_after_deltas:
-                raise ScriptError("secret internal detail: db password=hunter2")
-            yield DeltaEvent(text=piece)
+        finished = False
+        try:
+            for index, piece in enumerate(pieces if self.send_deltas else []):
+                if self.fail_after_deltas is not None and index >= self.fail_after_deltas:
+                    raise ScriptError("secret internal detail: db password=hunter2")
+                if self.delay_seconds:
+                    await asyncio.sleep(self.delay_seconds)
+                yield DeltaEvent(text=piece)
+            finished = True
+        finally:
+            if not finished:
+                self.closed_early += 1
         if self.fail_after_deltas is not None:
             raise ScriptError("secret internal detail: db password=hunter2")
         yield DoneEvent(
