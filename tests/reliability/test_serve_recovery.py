@@ -183,7 +183,7 @@ async def test_a_killed_redis_is_restarted_and_retries_are_still_answered_once(
     assert f"pid {killed}" in log and "restarted" in log  # the restart is logged
     # Stopped with Ctrl-C, the process shut down the server it restarted (not the supervisor
     # restarting it again), and the shutdown saved cleanly (the pid file is removed).
-    assert served.process.returncode == 130, log
+    assert served.process.returncode == 0, log  # SIGINT is a clean shutdown
     assert not alive(restarted) and redis_pid(data_dir) is None
     print(f"readiness back {took:.2f}s after SIGKILL of redis-server")
 
