@@ -23,7 +23,7 @@ from bot.slack import followup_answers as answers
 from bot.slack import followup_blocks as fui
 from bot.slack.checklist_services import ChecklistServices
 from bot.slack.followup import DAY_SECONDS, FollowUps
-from bot.slack.pacing import RatePacer
+from bot.slack.pacing import TIER_3, RatePacer, RateTiers
 from bot.slack.wiring import build_slack_services
 from tests.slack.test_checklist_flow import DEFINITION, Checklist
 from tests.support.slack_api import TEAM_ID, Message, MockSlackApi
@@ -112,11 +112,13 @@ class Run:
         return [str(c.params["text"]) for c in self.api.calls_to("chat.postEphemeral")]
 
 
-async def _run(redis: Redis, make_harness: MakeHarness, days: int = 30) -> Run:
+async def _run(
+    redis: Redis, make_harness: MakeHarness, days: int = 30, pacer: RatePacer | None = None
+) -> Run:
     async def index_version() -> str | None:
         return "idx-test"
 
-    clock, metrics, pacer = Clock(), Metrics(), RatePacer()
+    clock, metrics, pacer = Clock(), Metrics(), pacer or RatePacer()
     history = DecisionHistory(redis)
     followups = FollowUps(history, days=days, pacer=pacer, metrics=metrics, clock=clock)
     memory = ConversationMemory(redis, ttl_seconds=3600, max_turns=12, max_tokens=3000)
@@ -239,6 +241,19 @@ async def test_a_failed_schedule_keeps_the_decision(run: Run) -> None:
     assert (decision.label, decision.followup) == ("Prompting + RAG", None)
     assert run.count("scheduled") == 0
     assert not [c for c in run.api.calls_to("chat.postMessage") if "error id" in str(c.params)]
+
+
+async def test_scheduling_is_paced_with_slacks_tier_3_budget(
+    redis_client: Redis, make_harness: MakeHarness
+) -> None:
+    tiers = RateTiers(budgets={**RateTiers().budgets, "chat.scheduleMessage": 1})
+    pacer = RatePacer(tiers)
+    paced = await _run(redis_client, make_harness, pacer=pacer)
+    await _decide(paced)
+    # The decision's call took the one call the budget allows in this window.
+    assert not pacer.try_take("chat.scheduleMessage")
+    assert RateTiers().budgets["chat.scheduleMessage"] == TIER_3
+    assert RateTiers().budgets["chat.deleteScheduledMessage"] == TIER_3
 
 
 async def test_followups_are_off_at_zero_days(
