@@ -114,6 +114,11 @@ class RedisSettings(_Group):
     checklist_ttl_days: int = Field(
         14, ge=1, le=365, validation_alias=_env("ADVISOR_CHECKLIST_TTL_DAYS")
     )
+    # Completed decisions (with their follow-up and its answer) are kept this long; it must
+    # outlast ADVISOR_FOLLOWUP_DAYS or the answer would have no decision to join.
+    decision_ttl_days: int = Field(
+        365, ge=1, le=3650, validation_alias=_env("ADVISOR_DECISION_TTL_DAYS")
+    )
 
     @field_validator("url")
     @classmethod
@@ -218,6 +223,9 @@ class SlackSettings(_Group):
         return self.bot_token is not None
 
 
+MAX_FOLLOWUP_DAYS = 120  # chat.scheduleMessage refuses post_at further ahead (time_too_far)
+
+
 class SlackBehaviour(_Group):
     """Channel noise settings.
 
@@ -237,6 +245,19 @@ class SlackBehaviour(_Group):
         3600, ge=60, validation_alias=_env("ADVISOR_SLACK_DEDUPE_TTL_SECONDS")
     )
     reaction: str = Field("hourglass_flowing_sand", validation_alias=_env("ADVISOR_SLACK_REACTION"))
+    # Days after a checklist decision that Slack posts the follow-up ("what did you do, how did
+    # it go?"); 0 turns follow-ups off. chat.scheduleMessage takes at most 120 days ahead.
+    followup_days: int = Field(30, validation_alias=_env("ADVISOR_FOLLOWUP_DAYS"))
+
+    @field_validator("followup_days")
+    @classmethod
+    def _schedulable(cls, value: int) -> int:
+        if not 0 <= value <= MAX_FOLLOWUP_DAYS:
+            raise ValueError(
+                f"must be 0 (off) or 1-{MAX_FOLLOWUP_DAYS} days: Slack schedules messages "
+                f"at most {MAX_FOLLOWUP_DAYS} days ahead"
+            )
+        return value
 
     @field_validator("reaction")
     @classmethod
@@ -373,6 +394,17 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
     llm = built.get("llm")
     if isinstance(llm, LLMSettings) and llm.situation_reader == "llm" and not llm.enabled:
         problems.append("ADVISOR_SITUATION_READER: 'llm' needs a chat model (set OPENAI_API_KEY)")
+    redis, behaviour = built.get("redis"), built.get("slack_behaviour")
+    if (
+        isinstance(redis, RedisSettings)
+        and isinstance(behaviour, SlackBehaviour)
+        and redis.decision_ttl_days <= behaviour.followup_days
+    ):
+        problems.append(
+            f"ADVISOR_DECISION_TTL_DAYS: {redis.decision_ttl_days} days must be more than "
+            f"ADVISOR_FOLLOWUP_DAYS ({behaviour.followup_days}), or decisions are gone before "
+            "their follow-up is answered"
+        )
     if problems:
         raise ConfigError("Invalid setting: " + "; ".join(problems))
     return Settings(**built)

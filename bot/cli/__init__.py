@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bot.cli import answers, checklist, eval, index, info, serve  # noqa: F401  (register commands)
+from bot.cli import (  # noqa: F401  (register commands)
+    answers,
+    checklist,
+    decisions,
+    eval,
+    index,
+    info,
+    serve,
+)
 from bot.cli.app import app, err
 from bot.errors import UserFacingError
 

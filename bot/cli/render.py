@@ -13,6 +13,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     from bot.admin.service import AdminStatus, ReindexResult
     from bot.checklist.assessment import Assessment
+    from bot.checklist.decisions import DecisionReport
     from bot.memory.feedback import FeedbackRecord
     from bot.models import Citation, DoneEvent
     from bot.retrieval.indexer import ReindexReport
@@ -161,3 +162,29 @@ def print_feedback(console: Console, records: Sequence[FeedbackRecord]) -> None:
             record.index_version or "",
         )
     console.print(table)
+
+
+def print_decisions(console: Console, report: DecisionReport) -> None:
+    from bot.checklist.outcomes import describe, reported
+
+    if not report.decisions:
+        console.print("No checklist decisions recorded yet.")
+        return
+    table = Table("decided", "channel", "recommendation", "what they did · how it went", "note",
+                  header_style="bold")  # fmt: skip
+    for decision in report.decisions:
+        when = datetime.fromtimestamp(decision.decided_at, UTC).strftime("%Y-%m-%d")
+        outcome = decision.outcome
+        if reported(outcome):
+            went = describe(outcome)
+        elif decision.followup is not None:
+            due = datetime.fromtimestamp(decision.followup.post_at, UTC).strftime("%Y-%m-%d")
+            went = f"follow-up {due}, no answer yet"
+        else:
+            went = "no follow-up"
+        note = outcome.note if outcome and outcome.note else ""
+        table.add_row(when, decision.channel_id, escape(decision.label), escape(went),
+                      escape(note[:80]))  # fmt: skip
+    console.print(table)
+    for summary in report.summary:
+        console.print(escape(summary.line))

@@ -23,6 +23,7 @@ _LATENCY_BUCKETS = (0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60)
 _SIMILARITY_BUCKETS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 _REINDEX_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800)
 
+FollowUpEvent = Literal["scheduled", "cancelled", "answered"]
 ReindexOutcome = Literal["published", "unchanged", "dry_run", "busy", "gate_failed", "failed"]
 
 
@@ -99,6 +100,14 @@ class Metrics:
             registry=r,
         )
 
+        self.followups = Counter(
+            "advisor_decision_followups",
+            "Decision follow-ups: scheduled, cancelled before they were sent, and answered "
+            "(the first answer to each).",
+            ["event"],
+            registry=r,
+        )
+
     def observe_answer(self, mode: AnswerMode, seconds: float, first_text: float | None) -> None:
         self.questions.labels(mode=mode).inc()
         self.answer_latency.labels(mode=mode).observe(seconds)
@@ -123,6 +132,9 @@ class Metrics:
 
     def count_slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method=method, error=error).inc()
+
+    def count_followup(self, event: FollowUpEvent) -> None:
+        self.followups.labels(event=event).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type, for a /metrics handler."""

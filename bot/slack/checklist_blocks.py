@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.checklist import outcomes
+from bot.checklist.decisions import DecisionReport
 from bot.checklist.definition import Checklist, Question
 from bot.checklist.engine import Progress, Session
 from bot.checklist.history import Decision
@@ -167,19 +169,34 @@ def _date(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).strftime("%Y-%m-%d")
 
 
-def history_blocks(decisions: Sequence[Decision]) -> list[Block]:
-    if not decisions:
+def history_blocks(report: DecisionReport, now: float) -> list[Block]:
+    """This channel's recent decisions, each with how it turned out, then a line per outcome."""
+    if not report.decisions:
         return sections(
             "No decisions recorded in this channel yet. Run `/finetune-check` to start one."
         )
     lines = []
-    for decision in decisions:
+    for decision in report.decisions:
         by = ", ".join(who(u) for u in decision.user_ids) or "someone"
         where = f" · <{decision.permalink}|thread>" if _safe_link(decision.permalink) else ""
         lines.append(
             f"• {_date(decision.decided_at)} · *{escape(decision.label)}* · by {by}{where}"
+            f" · _{escape(_turned_out(decision, now))}_"
         )
-    return sections("*Recent decisions in this channel*\n" + "\n".join(lines))
+    summary = "\n".join(f"• {escape(s.line)}" for s in report.summary)
+    return sections("*Recent decisions in this channel*\n" + "\n".join(lines)) + sections(
+        f"*How decisions turned out*\n{summary}"
+    )
+
+
+def _turned_out(decision: Decision, now: float) -> str:
+    outcome = decision.outcome
+    if outcome is not None and outcomes.reported(outcome):
+        return outcomes.describe(outcome)
+    followup = decision.followup
+    if followup is not None and followup.post_at > now:
+        return f"follow-up due {_date(followup.post_at)}"
+    return "no answer yet" if followup is not None else "no follow-up"
 
 
 def _safe_link(url: str | None) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checklist import engine
+from bot.checklist.decisions import decision_report
 from bot.checklist.definition import ChecklistError
 from bot.checklist.engine import Session
 from bot.checklist.history import Decision, DecisionHistory
@@ -33,6 +35,7 @@ from bot.models import Turn
 from bot.slack import checklist_blocks as ui
 from bot.slack.blocks import Block
 from bot.slack.checklist_services import ChecklistRequest, ChecklistServices, StartChecklist
+from bot.slack.followup import FollowUps
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ OUTDATED = (
     "This result is out of date: the checklist in this thread changed since. See the message."
 )
 RESUMED = "Continuing the decision checklist where it stopped."
+HISTORY_LINES = 10  # decisions listed by /finetune-check history (the summary counts them all)
 
 
 def build_checklist_services(
@@ -58,15 +62,20 @@ def build_checklist_services(
     memory: ConversationMemory | None,
     threads: ThreadMarks,
     index_version: Callable[[], Awaitable[str | None]],
+    *,
+    followups: FollowUps | None = None,
 ) -> ChecklistServices:
-    """Load and validate knowledge_dir/checklist.yaml (raises ChecklistError naming file:line)."""
+    """Load and validate knowledge_dir/checklist.yaml (raises ChecklistError naming file:line).
+    Decisions go to `followups.history` when given (it keeps them long enough for the follow-up
+    to be answered), otherwise to a history kept as long as the sessions."""
     return ChecklistServices(
         definition=load_from_knowledge_dir(knowledge_dir),
         store=ChecklistStore(redis, ttl_days=ttl_days),
-        history=DecisionHistory(redis, ttl_days=ttl_days),
+        history=followups.history if followups else DecisionHistory(redis, ttl_days=ttl_days),
         memory=memory,
         threads=threads,
         index_version=index_version,
+        followups=followups,
     )
 
 
@@ -183,6 +192,9 @@ async def handle_click(
     await _show(client, click, checklist, updated)
     if click.action_id.startswith(ui.ANSWER_PREFIX) and not _unfinished(checklist, updated):
         await _record_decision(client, click, checklist, updated)
+    elif click.action_id == ui.RESTART and checklist.followups is not None:
+        # A restarted checklist withdraws the thread's decision from its follow-up.
+        await checklist.followups.cancel_in_thread(client, *ids)
 
 
 def _apply(
@@ -246,21 +258,34 @@ async def export_record(
 async def _record_decision(
     client: AsyncWebClient, click: Click, checklist: ChecklistServices, session: Session
 ) -> None:
-    """Remember the result for follow-up questions in the thread and for the channel's history."""
+    """Remember the result for follow-up questions in the thread and for the channel's history,
+    and schedule the "how did it go?" follow-up (replacing the thread's earlier one)."""
     result = engine.result(checklist.definition, session)
     if checklist.memory is not None:
         key = conversation_key(click.team_id, click.channel_id, click.thread_ts)
         await checklist.memory.append(key, Turn(role="assistant", content=summarise(result)))
     answered = tuple(dict.fromkeys(a.user_id for a in session.answers if a.user_id))
     decision = Decision(
+        team_id=click.team_id,
+        channel_id=click.channel_id,
         thread_ts=click.thread_ts,
         recommendation=result.recommendation,
         label=result.label,
         checklist_version=result.checklist_version,
         user_ids=answered,
+        started_by=answered[0] if answered else click.user_id,
         permalink=await _permalink(client, click),
     )
-    await checklist.history.add(click.team_id, click.channel_id, decision)
+    previous = await _previous_decision(checklist, click)
+    if await checklist.history.add(decision) and checklist.followups is not None:
+        await checklist.followups.after_decision(client, decision, previous)
+
+
+async def _previous_decision(checklist: ChecklistServices, click: Click) -> Decision | None:
+    try:
+        return await checklist.history.get(click.team_id, click.channel_id, click.thread_ts)
+    except ChecklistError:
+        return None  # Redis is down: the add below fails softly too
 
 
 def summarise(result: Result) -> str:
@@ -277,7 +302,11 @@ def summarise(result: Result) -> str:
 async def recent_decisions(
     checklist: ChecklistServices, team_id: str, channel_id: str
 ) -> list[Block]:
-    return ui.history_blocks(await checklist.history.recent(team_id, channel_id))
+    report = await decision_report(
+        checklist.history, team_id=team_id, channel_id=channel_id, limit=HISTORY_LINES
+    )
+    now = checklist.followups.clock() if checklist.followups else time.time()
+    return ui.history_blocks(report, now)
 
 
 async def _refresh(

@@ -16,6 +16,7 @@ from bot.checklist.history import DecisionHistory
 from bot.checklist.state import ChecklistStore
 from bot.memory.conversation import ConversationMemory
 from bot.memory.threads import ThreadMarks
+from bot.slack.followup import FollowUps
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class ChecklistServices:
 
     `memory` receives a summary of each result so follow-up questions in the thread see it;
     `threads` marks the checklist's thread so follow-ups there need no mention;
-    `index_version` names the knowledge index in exported decision records (None: unknown).
+    `index_version` names the knowledge index in exported decision records (None: unknown);
+    `followups` schedules the "how did it go?" message after each decision (None: never).
     """
 
     definition: Checklist
@@ -49,3 +51,4 @@ class ChecklistServices:
     memory: ConversationMemory | None
     threads: ThreadMarks
     index_version: Callable[[], Awaitable[str | None]]
+    followups: FollowUps | None = None

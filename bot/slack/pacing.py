@@ -4,6 +4,7 @@ Slack limits each Web API method per workspace per app per minute: Tier 2 about 
 about 50, Tier 4 about 100 (chat.startStream and chat.stopStream are Tier 2, chat.appendStream
 Tier 4, chat.update Tier 3). The pacer allows at most that many calls of a method in any window
 (a sliding log of call times) and, after a 429, holds the method back for its Retry-After.
+chat.scheduleMessage and chat.deleteScheduledMessage (the decision follow-ups) are Tier 3 too.
 Callers that have a cheaper way ask whether a call is free now (`try_take`); the others wait for
 one (`take`):
 
@@ -38,6 +39,8 @@ _DEFAULT_BUDGETS = MappingProxyType(
         "chat.stopStream": TIER_2,
         "chat.appendStream": TIER_4,
         "chat.update": TIER_3,
+        "chat.scheduleMessage": TIER_3,
+        "chat.deleteScheduledMessage": TIER_3,
     }
 )
 

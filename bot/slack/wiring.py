@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from bot.admin.service import AdminService
 from bot.admin.wiring import build_admin
+from bot.checklist.history import DecisionHistory
 from bot.config import SlackBehaviour
 from bot.deps import Deps
 from bot.errors import ConfigError
@@ -21,6 +22,7 @@ from bot.memory.feedback import FeedbackStore
 from bot.memory.threads import ThreadMarks
 from bot.slack.checklist_flow import build_checklist_services, checklist_starter
 from bot.slack.checklist_services import ChecklistServices, StartChecklist
+from bot.slack.followup import FollowUps
 from bot.slack.pacing import RatePacer
 from bot.slack.services import Responder, SlackServices
 
@@ -59,31 +61,43 @@ def assemble_services(
     )
 
 
-def _checklist(deps: Deps, redis: Redis) -> ChecklistServices | None:
+def _checklist(deps: Deps, redis: Redis, pacer: RatePacer) -> ChecklistServices | None:
     """The checklist when the knowledge folder defines one. A folder without checklist.yaml
     simply has no checklist; a broken one stops the start with the file and line."""
-    if not (deps.settings.core.knowledge_dir / CHECKLIST_FILE).is_file():
+    settings = deps.settings
+    if not (settings.core.knowledge_dir / CHECKLIST_FILE).is_file():
         log.warning("no %s in the knowledge folder: the decision checklist is off", CHECKLIST_FILE)
         return None
+    history = DecisionHistory(redis, ttl_days=settings.redis.decision_ttl_days)
+    followups = FollowUps(
+        history,
+        days=settings.slack_behaviour.followup_days,
+        pacer=pacer,
+        metrics=deps.metrics,
+    )
     return build_checklist_services(
         redis,
-        deps.settings.core.knowledge_dir,
-        deps.settings.redis.checklist_ttl_days,
+        settings.core.knowledge_dir,
+        settings.redis.checklist_ttl_days,
         deps.memory,
-        ThreadMarks(redis, deps.settings.slack_behaviour.thread_ttl_seconds),
+        ThreadMarks(redis, settings.slack_behaviour.thread_ttl_seconds),
         deps.index_version,
+        followups=followups,
     )
 
 
 def build_slack_services(deps: Deps) -> SlackServices:
     if deps.redis is None or deps.feedback is None:
         raise ConfigError("The Slack bot needs Redis (REDIS_URL, or the embedded default).")
+    # One pacer for the whole process: answers and follow-ups share Slack's rate tiers.
+    pacer = RatePacer()
     return assemble_services(
         responder=deps.advisor,
         redis=deps.redis,
         feedback=deps.feedback,
         behaviour=deps.settings.slack_behaviour,
         memory=deps.memory,
-        checklist=_checklist(deps, deps.redis),
+        checklist=_checklist(deps, deps.redis, pacer),
         admin=build_admin(deps, deps.settings.admin, deps.metrics),
+        pacer=pacer,
     )

@@ -167,3 +167,37 @@ def test_advisor_serve_with_a_user_token_stops_at_start(tmp_path: Path) -> None:
 )
 def test_url_passwords_are_masked(url: str, shown: str) -> None:
     assert mask_url_password(url) == shown
+
+
+@pytest.mark.parametrize(
+    ("followup", "ttl", "fragment"),
+    [
+        ("121", None, "ADVISOR_FOLLOWUP_DAYS: Value error, must be 0 (off) or 1-120 days"),
+        ("-1", None, "Slack schedules messages at most 120 days ahead (got '-1')"),
+        ("soon", None, "ADVISOR_FOLLOWUP_DAYS: Input should be a valid integer"),
+        (None, "0", "ADVISOR_DECISION_TTL_DAYS: Input should be greater than or equal to 1"),
+        ("60", "60", "ADVISOR_DECISION_TTL_DAYS: 60 days must be more than ADVISOR_FOLLOWUP_DAYS"),
+        (None, "20", "ADVISOR_DECISION_TTL_DAYS: 20 days must be more than ADVISOR_FOLLOWUP_DAYS"),
+    ],
+)
+def test_followup_settings_are_validated(
+    monkeypatch: pytest.MonkeyPatch, followup: str | None, ttl: str | None, fragment: str
+) -> None:
+    if followup is not None:
+        monkeypatch.setenv("ADVISOR_FOLLOWUP_DAYS", followup)
+    if ttl is not None:
+        monkeypatch.setenv("ADVISOR_DECISION_TTL_DAYS", ttl)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert fragment in caught.value.message
+
+
+def test_followups_default_to_30_days_and_0_turns_them_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    defaults = load_settings(env_file=None)
+    assert (defaults.slack_behaviour.followup_days, defaults.redis.decision_ttl_days) == (30, 365)
+    monkeypatch.setenv("ADVISOR_FOLLOWUP_DAYS", "0")
+    monkeypatch.setenv("ADVISOR_DECISION_TTL_DAYS", "1")
+    off = load_settings(env_file=None)
+    assert (off.slack_behaviour.followup_days, off.redis.decision_ttl_days) == (0, 1)

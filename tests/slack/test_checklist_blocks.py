@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from bot.checklist import engine
-from bot.checklist.history import Decision
+from bot.checklist.decisions import DecisionReport
+from bot.checklist.history import Decision, FollowUp, Outcome
 from bot.checklist.loader import load_checklist
+from bot.checklist.outcomes import summarise
 from bot.checklist.scoring import Reason, Result
 from bot.slack import checklist_blocks as ui
 from bot.slack.blocks import MAX_BLOCKS, MESSAGE_TEXT_LIMIT, blocks_text_size
@@ -192,9 +194,14 @@ def test_record_fallback_is_escaped_code_split_into_messages_within_limits() -> 
     assert joined.count("| a | b |") == 3000
 
 
-def test_history_lists_date_recommendation_people_and_link() -> None:
+def test_history_lists_date_recommendation_people_link_and_outcome() -> None:
+    asked = FollowUp(
+        scheduled_message_id="Q1", channel_id="C1", post_at=1_702_592_000, user_id="U1"
+    )
     decisions = [
         Decision(
+            team_id="T1",
+            channel_id="C1",
             thread_ts="1.1",
             recommendation="prompting_rag",
             label="Prompting + RAG",
@@ -202,18 +209,43 @@ def test_history_lists_date_recommendation_people_and_link() -> None:
             user_ids=("U1", "U2"),
             permalink="https://example.slack.com/archives/C1/p11",
             decided_at=1_700_000_000,
+            followup=asked,
+            outcome=Outcome(user_id="U1", choice="followed", result="worked", updated_at=1.0),
         ),
         Decision(
+            team_id="T1",
+            channel_id="C1",
             thread_ts="1.2",
             recommendation="not_yet",
             label="Not yet <b>",
             checklist_version="2025.1",
             permalink="https://evil|x",
             decided_at=1_700_086_400,
+            followup=asked,
+        ),
+        Decision(
+            team_id="T1",
+            channel_id="C1",
+            thread_ts="1.3",
+            recommendation="not_yet",
+            label="Not yet <b>",
+            checklist_version="2025.1",
+            decided_at=1_700_086_400,
         ),
     ]
-    text = _text(ui.history_blocks(decisions))
-    assert "2023-11-14 · *Prompting + RAG* · by <@U1>, <@U2> · <https://" in text
-    assert text.endswith('2023-11-15 · *Not yet &lt;b&gt;* · by someone"}}]')
+    report = DecisionReport(decisions=tuple(decisions), summary=tuple(summarise(decisions)))
+    text = _text(ui.history_blocks(report, now=1_701_000_000))
+    assert (
+        "2023-11-14 · *Prompting + RAG* · by <@U1>, <@U2> · <https://"
+        "example.slack.com/archives/C1/p11|thread> · _Followed the recommendation · It worked_"
+    ) in text
+    assert "2023-11-15 · *Not yet &lt;b&gt;* · by someone · _follow-up due 2023-12-14_" in text
+    assert "by someone · _no follow-up_" in text
     assert "evil" not in text
-    assert "No decisions recorded" in _text(ui.history_blocks([]))
+    assert "• Not yet &lt;b&gt;: 2 decisions, 0 reported, 0 worked" in text
+    assert "• Prompting + RAG: 1 decision, 1 reported, 1 worked (1 followed it, 0 chose" in text
+    # Once the follow-up was sent, an unanswered one says so.
+    later = _text(ui.history_blocks(report, now=1_800_000_000))
+    assert "by someone · _no answer yet_" in later
+    empty = DecisionReport(decisions=(), summary=())
+    assert "No decisions recorded" in _text(ui.history_blocks(empty, now=0))

@@ -11,10 +11,19 @@ async with MockSlackApi() as slack:
     slack.calls_to("chat.postMessage")[0].params["text"]
     slack.messages_in("1700000000.000001")                  # what a thread shows, message by message
     slack.uploads["F0001"]                                  # bytes sent by files_upload_v2
+    slack.clock = lambda: 1_800_000_000.0                   # "now" for scheduled messages
+    slack.scheduled["Q0001"]                                # pending chat.scheduleMessage posts
+    slack.send_due()                                        # post those whose post_at has come
 
 Like Slack it refuses a message whose text passes MESSAGE_TEXT_LIMIT (`msg_too_long`; streamed
 text counts as it accumulates) and an append or stop on a stream already stopped
 (`message_not_in_streaming_state`), so every test checks those limits as a side effect.
+
+Scheduled messages follow chat.scheduleMessage's documented rules: `channel` must be a
+conversation id (a user id is `channel_not_found`), `post_at` must be in the future
+(`time_in_past`) and at most 120 days ahead (`time_too_far`), and at most 30 may be due in one
+channel within 5 minutes (`restricted_too_many`). chat.deleteScheduledMessage answers
+`invalid_scheduled_message_id` for one already sent or deleted.
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
 TEAM_ID = "T0001"
 MESSAGE_TEXT_LIMIT = 12_000  # characters of text (the `text` plus every text in the blocks)
+SCHEDULE_LIMIT_SECONDS = 120 * 86_400  # chat.scheduleMessage: at most 120 days ahead
+SCHEDULE_WINDOW_SECONDS, SCHEDULE_WINDOW_MAX = 300, 30  # per channel
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,18 @@ class Message:
         return blocks if self.edits or not self.streamed else self.text + "\n" + blocks
 
 
+@dataclass(frozen=True)
+class Scheduled:
+    """A message Slack holds until `post_at`."""
+
+    scheduled_message_id: str
+    channel: str
+    post_at: int
+    thread_ts: str | None
+    text: str
+    blocks: list[Any]
+
+
 @dataclass
 class _Budget:
     per_window: int
@@ -92,6 +115,10 @@ class MockSlackApi:
         self._ts_counter = 0
         self._file_counter = 0
         self.uploads: dict[str, bytes] = {}  # file id -> content posted to its upload URL
+        self.scheduled: dict[str, Scheduled] = {}  # pending, by scheduled_message_id
+        self.clock: Callable[[], float] = time.time  # Slack's "now" for scheduled messages
+        self._scheduled_counter = 0
+        self._view_counter = 0
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -143,6 +170,22 @@ class MockSlackApi:
         self.calls.clear()
         self.messages.clear()
         self._planned.clear()
+
+    def send_due(self) -> list[Message]:
+        """Post every scheduled message whose `post_at` has come (by `clock`), as Slack would."""
+        now = self.clock()
+        sent = []
+        for scheduled in sorted(self.scheduled.values(), key=lambda m: m.post_at):
+            if scheduled.post_at > now:
+                continue
+            del self.scheduled[scheduled.scheduled_message_id]
+            ts = self._next_ts()
+            message = Message(
+                ts, scheduled.channel, scheduled.thread_ts, scheduled.text, scheduled.blocks
+            )
+            self.messages[ts] = message
+            sent.append(message)
+        return sent
 
     def messages_in(self, thread_ts: str) -> list[Message]:
         """The bot's messages in a thread, in the order they were created."""
@@ -287,8 +330,21 @@ class MockSlackApi:
                 "ok": True,
                 "files": [{"id": f.get("id"), "title": f.get("title")} for f in listed],
             }
+        if method == "chat.scheduleMessage":
+            return self._schedule(params, str(channel or ""))
+        if method == "chat.deleteScheduledMessage":
+            pending = self.scheduled.get(str(params.get("scheduled_message_id") or ""))
+            if pending is None or pending.channel != channel:
+                return {"ok": False, "error": "invalid_scheduled_message_id"}
+            del self.scheduled[pending.scheduled_message_id]
+            return {"ok": True}
         if method == "views.open":
-            return {"ok": True, "view": {"id": "V0001"}}
+            view = params.get("view")
+            if not params.get("trigger_id") or not isinstance(view, dict):
+                return {"ok": False, "error": "invalid_arguments"}
+            self._view_counter += 1
+            opened = {"id": f"V{self._view_counter:04d}", "team_id": TEAM_ID, **view}
+            return {"ok": True, "view": opened}
         if method == "users.info":
             return {"ok": True, "user": {"id": params.get("user"), "is_bot": False}}
         if method in (
@@ -301,6 +357,52 @@ class MockSlackApi:
         ):
             return {"ok": True}
         return {"ok": False, "error": "unknown_method"}
+
+    def _schedule(self, params: dict[str, Any], channel: str) -> dict[str, Any]:
+        if not channel.startswith(("C", "G", "D")):
+            return {"ok": False, "error": "channel_not_found"}  # a conversation id, not a user
+        try:
+            post_at = int(str(params.get("post_at")))
+        except ValueError:
+            return {"ok": False, "error": "invalid_time"}
+        now = self.clock()
+        if post_at <= now:
+            return {"ok": False, "error": "time_in_past"}
+        if post_at > now + SCHEDULE_LIMIT_SECONDS:
+            return {"ok": False, "error": "time_too_far"}
+        text = str(params.get("text") or "")
+        raw_blocks = params.get("blocks")
+        blocks: list[Any] = raw_blocks if isinstance(raw_blocks, list) else []
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        if len(text) + blocks_text_size(blocks) > MESSAGE_TEXT_LIMIT:
+            return {"ok": False, "error": "msg_too_long"}
+        close = [
+            m
+            for m in self.scheduled.values()
+            if m.channel == channel and abs(m.post_at - post_at) < SCHEDULE_WINDOW_SECONDS
+        ]
+        if len(close) >= SCHEDULE_WINDOW_MAX:
+            return {"ok": False, "error": "restricted_too_many"}
+        self._scheduled_counter += 1
+        scheduled_id = f"Q{self._scheduled_counter:010d}"
+        thread = params.get("thread_ts")
+        self.scheduled[scheduled_id] = Scheduled(
+            scheduled_id, channel, post_at, str(thread) if thread else None, text, blocks
+        )
+        return {
+            "ok": True,
+            "channel": channel,
+            "scheduled_message_id": scheduled_id,
+            "post_at": post_at,
+            "message": {
+                "text": text,
+                "blocks": blocks,
+                "bot_id": BOT_ID,
+                "type": "delayed_message",
+                "subtype": "bot_message",
+            },
+        }
 
     def _message(self, method: str, params: dict[str, Any], channel: str) -> dict[str, Any]:
         """Messages as Slack keeps them, with its size limit and its stream states."""
