@@ -18,7 +18,7 @@ from bot.models import DeltaEvent, DoneEvent, Question, StatusEvent, Turn
 from bot.slack.blocks import answer_footer
 from bot.slack.guard import Where, listener_guard
 from bot.slack.indicator import Indicator
-from bot.slack.mrkdwn import escape, neutralise_mentions
+from bot.slack.mrkdwn import echo_text
 from bot.slack.parsing import IncomingMessage
 from bot.slack.parts import Target
 from bot.slack.services import SlackServices
@@ -91,8 +91,8 @@ async def answer_in_new_thread(
 
 
 def question_echo(user_id: str, text: str) -> str:
-    """The posted copy of a question asked by command or button (its mentions neutralised)."""
-    return f"<@{user_id}> asked: _{escape(neutralise_mentions(text))}_"
+    """The posted copy of a question asked by command or button (made safe to echo)."""
+    return f"<@{user_id}> asked: _{echo_text(text)}_"
 
 
 async def answer_in_thread(

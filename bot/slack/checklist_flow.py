@@ -36,6 +36,7 @@ from bot.slack import checklist_blocks as ui
 from bot.slack.blocks import Block
 from bot.slack.checklist_services import ChecklistRequest, ChecklistServices, StartChecklist
 from bot.slack.followup import FollowUps
+from bot.slack.mrkdwn import echo_text
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +181,9 @@ async def handle_click(
     try:
         updated = _apply(checklist, session, click, value)
     except ChecklistError as exc:
-        await _refresh(client, click, checklist, session, f"{exc.message}. Nothing changed.")
+        await _refresh(
+            client, click, checklist, session, f"{echo_text(exc.message)}. Nothing changed."
+        )
         return
     if not await checklist.store.save(*ids, updated, expected_revision=session.revision):
         latest = await checklist.store.load(*ids)

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import UserFacingError, new_error_id
+from bot.slack.mrkdwn import echo_text
 
 logger = logging.getLogger("bot.slack")
 
@@ -61,7 +62,8 @@ async def report_failure(
         exc_info=exc,
     )
     if isinstance(exc, UserFacingError):
-        text = f"{exc.message} (error id `{error_id}`)"
+        # The message may quote what the user sent (an id from a forged button, say).
+        text = f"{echo_text(exc.message)} (error id `{error_id}`)"
     else:
         text = GENERIC_MESSAGE.format(error_id=error_id)
     await _tell_user(client, where, text, error_id, respond)

@@ -1,4 +1,4 @@
-"""Model output (Markdown) -> Slack text, with broadcast mentions neutralised.
+"""Model output (Markdown) -> Slack text, with mentions and disguised links made inert.
 
 Two targets: `to_mrkdwn` for `text`/section fields (Slack's own mrkdwn dialect) and
 `sanitize_markdown` for the streaming API, whose `markdown_text` is standard Markdown and would
@@ -11,11 +11,21 @@ import re
 
 # A zero-width joiner after "@" keeps the word readable but stops Slack from notifying anyone.
 _ZWJ = "\u200d"
+# Shown instead of a "<" inside text that is rewritten, so no new construct can form from it.
+_INERT_LT = "\u2039"
 
-_BROADCAST_TOKEN = re.compile(r"<!(channel|here|everyone)(?:\|[^>]*)?>", re.IGNORECASE)
-_SUBTEAM_TOKEN = re.compile(r"<!subteam\^[A-Za-z0-9]+(?:\|@?([^>]*))?>")
-_OTHER_SPECIAL = re.compile(r"<!([a-z_]+)(?:\^[^>|]*)?(?:\|([^>]*))?>", re.IGNORECASE)
+# How a Slack angle construct starts after its "<" (it runs to the first ">"): <@U…|name>,
+# <#C…|name>, <!here>, <!subteam^S…>, <!date^…|text>, <scheme:…|label>, <scheme:…>, and any
+# <target|label> (a disguised link).
+_CONSTRUCT_START = re.compile(r"[@#!]|[A-Za-z][A-Za-z0-9+.\-]*:|[^<>|]*\|")
+_SPECIAL_KIND = re.compile(r"[A-Za-z_]*")
+_BROADCASTS = frozenset({"channel", "here", "everyone"})
 _PLAIN_BROADCAST = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
+# Echoed user text: C0/C1 controls except tab and newline, and the bidi marks, embeddings,
+# overrides and isolates that can make a line read differently from what it holds.
+_UNSAFE_CHARS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 _FENCE = re.compile(r"(```.*?(?:```|\Z))", re.DOTALL)
 _INLINE_CODE = re.compile(r"(`[^`\n]+`)")
@@ -30,11 +40,63 @@ _HOLD = "\x00{}\x00"
 
 
 def neutralise_mentions(text: str) -> str:
-    """Turn every broadcast or group mention into inert text."""
-    text = _BROADCAST_TOKEN.sub(lambda m: f"@{_ZWJ}{m.group(1).lower()}", text)
-    text = _SUBTEAM_TOKEN.sub(lambda m: f"@{_ZWJ}{(m.group(1) or 'group').strip()}", text)
-    text = _OTHER_SPECIAL.sub(lambda m: m.group(2) or m.group(1), text)
+    """The one sanitiser for text the bot did not write (model output, documents, user input).
+
+    Every Slack construct becomes inert text: user, group, channel and special mentions keep
+    their name without notifying anyone, and a link shows its real target ("label (url)") rather
+    than a label that may disguise it. Both renderers (`to_mrkdwn`, `sanitize_markdown`) and
+    every echo start from this, so the stream and the posted fallback show the same text.
+    """
+    text = _rewrite_constructs(text)
     return _PLAIN_BROADCAST.sub(lambda m: f"@{_ZWJ}{m.group(1)}", text)
+
+
+def _rewrite_constructs(text: str) -> str:
+    """Each construct, from its "<" to the first ">" after it, made inert; in one linear pass
+    (a regex would rescan to the end for every "<" that nothing closes)."""
+    out: list[str] = []
+    done = 0  # text[:done] is in `out`
+    close = -1  # the first ">" after the current "<", reused while it stays ahead
+    start = text.find("<")
+    while start >= 0:
+        if close <= start:
+            close = text.find(">", start + 1)
+            if close < 0:
+                break  # no ">" left: nothing further can close
+        if _CONSTRUCT_START.match(text, start + 1, close):
+            out += (text[done:start], _inert_token(text[start + 1 : close]))
+            done = close + 1
+            start = text.find("<", done)
+        else:
+            start = text.find("<", start + 1)
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _inert_token(body: str) -> str:
+    target, _, label = body.partition("|")
+    target, label = target.strip(), label.strip()
+    if target.startswith("!"):
+        shown = _inert_special(target[1:], label)
+    elif target.startswith("@"):
+        shown = f"@{_ZWJ}{label.lstrip('@').strip() or target[1:]}"
+    elif target.startswith("#"):
+        shown = f"#{label.lstrip('#').strip() or target[1:]}"
+    elif label and label != target:
+        shown = f"{label} ({target})"
+    else:
+        shown = target
+    return shown.replace("<", _INERT_LT)
+
+
+def _inert_special(body: str, label: str) -> str:
+    match = _SPECIAL_KIND.match(body)
+    kind = match.group(0).lower() if match else ""
+    if kind in _BROADCASTS:
+        return f"@{_ZWJ}{kind}"
+    if kind == "subteam":
+        return f"@{_ZWJ}{label.lstrip('@').strip() or 'group'}"
+    return label or kind  # <!date^…|Jan 1> reads "Jan 1"
 
 
 def escape(text: str) -> str:
@@ -42,9 +104,24 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def echo_text(text: str) -> str:
+    """User-supplied text quoted back in a message (mrkdwn): control and bidi-override
+    characters removed, Slack constructs made inert, and escaped."""
+    return escape(neutralise_mentions(strip_unsafe_chars(text)))
+
+
+def strip_unsafe_chars(text: str) -> str:
+    """Without control characters (tab and newline stay) and bidi marks or overrides."""
+    return _UNSAFE_CHARS.sub("", text)
+
+
 def sanitize_markdown(text: str) -> str:
-    """Standard Markdown for `chat.*Stream`: only the mentions need neutralising."""
-    return neutralise_mentions(text)
+    """Standard Markdown for `chat.*Stream`: Slack constructs made inert, and a "<" that nothing
+    closes in this piece escaped, so a ">" in a later piece can never complete a mention."""
+    text = neutralise_mentions(text)
+    last_close = text.rfind(">")
+    head, tail = text[: last_close + 1], text[last_close + 1 :]
+    return head + tail.replace("<", "&lt;")
 
 
 def to_mrkdwn(markdown: str) -> str:

@@ -51,6 +51,8 @@ CLOSE_RESERVE_SECONDS = 1.0
 __all__ = ["EVENTS_PATH", "HEALTH_PATH", "build_http_app", "prepare_app", "serve"]
 
 Shape = Literal["event", "other", "malformed"]
+# The only bodies Slack sends: events as JSON, commands and interactivity as a form.
+SLACK_CONTENT_TYPES = frozenset({"application/json", "application/x-www-form-urlencoded"})
 
 
 def build_http_app(
@@ -78,6 +80,9 @@ def build_http_app(
         body = await request.read()
         if verifier is not None and not _signed(verifier, body, request):
             return web.Response(status=401, text="invalid signature")
+        if request.content_type not in SLACK_CONTENT_TYPES:
+            # Refused before any parsing: Bolt would otherwise read a text/plain body as JSON.
+            return web.Response(status=415, text="unsupported content type")
         shape = request_shape(body, request.content_type)
         if shape == "malformed":
             return web.Response(status=400, text="bad request")

@@ -37,8 +37,12 @@ logger = logging.getLogger(__name__)
 
 HOLDBACK_CHARS = 1_500
 FOOTER_ONLY_TEXT = "Sources and feedback for the answer above"
-# A Slack token such as <!here> must never be cut in half: hold back from an unclosed "<".
-_OPEN_TOKEN = re.compile(r"<[^>\s]*$")
+# A Slack construct such as <!here|attention everyone> must never go out in two pieces that Slack
+# joins into a live mention: everything from an unclosed "<" is held back, whatever it contains,
+# until its ">" arrives. A "<" still open this far back is released (the stream escapes a "<"
+# nothing closes), so text is delayed, never lost.
+MAX_OPEN_TOKEN_CHARS = 500
+_OPEN_TOKEN = re.compile(r"<[^>]*$")
 
 
 class AnswerWriter:
@@ -218,9 +222,13 @@ def _fitting_cut(text: str, room: int) -> int:
 
 
 def _safe_prefix(text: str) -> str:
-    """The longest prefix ending at whitespace and outside any half-written `<...>` token."""
-    match = _OPEN_TOKEN.search(text)
-    if match:
-        text = text[: match.start()]
+    """The longest prefix ending at whitespace and outside any `<…>` construct: one that is
+    still open, or whose ">" is yet to come after the cut, is held back (up to a bound)."""
+    head = _to_whitespace(text)
+    match = _OPEN_TOKEN.search(head, max(0, len(text) - MAX_OPEN_TOKEN_CHARS))
+    return _to_whitespace(head[: match.start()]) if match else head
+
+
+def _to_whitespace(text: str) -> str:
     last_space = max(text.rfind(" "), text.rfind("\n"))
     return text[: last_space + 1] if last_space >= 0 else ""

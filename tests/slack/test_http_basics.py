@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
+
 from tests.support.slack_api import BOT_USER_ID, TEAM_ID
 from tests.support.slack_harness import SlackHarness, streamed_text
 from tests.support.slack_requests import CHANNEL, USER, envelope, message_event, sign
@@ -30,6 +32,32 @@ async def test_stale_timestamp_is_rejected(harness: SlackHarness) -> None:
     headers = {"Content-Type": "application/json", **sign(body, int(time.time()) - 600)}
     response = await harness.http.post("/slack/events", data=body, headers=headers)
     assert response.status == 401
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "text/plain; charset=utf-8", "application/octet-stream", ""]
+)
+async def test_a_signed_body_of_another_content_type_is_refused_unread(
+    harness: SlackHarness, content_type: str
+) -> None:
+    # A valid event and a valid signature: only the content type is not one Slack sends.
+    body = json.dumps(envelope(message_event(f"<@{BOT_USER_ID}> hi", kind="app_mention")))
+    response = await harness.http.post(
+        "/slack/events", data=body.encode(), headers={"Content-Type": content_type, **sign(body)}
+    )
+    assert response.status == 415
+    await harness.api.settle()
+    assert harness.responder.questions == []
+    assert harness.api.calls == []
+
+
+async def test_json_with_a_charset_is_still_accepted(harness: SlackHarness) -> None:
+    body = json.dumps(envelope(message_event(f"<@{BOT_USER_ID}> hi", kind="app_mention")))
+    headers = {"Content-Type": "application/json; charset=utf-8", **sign(body)}
+    response = await harness.http.post("/slack/events", data=body.encode(), headers=headers)
+    assert response.status == 200
+    await harness.api.wait_for("chat.stopStream")
+    assert harness.responder.questions[0].text == "hi"
 
 
 async def test_mention_is_answered_in_a_thread_with_sources_and_feedback(

@@ -22,6 +22,7 @@ from bot.admin.progress import ThrottledProgress
 from bot.admin.service import AdminService
 from bot.errors import UserFacingError, new_error_id
 from bot.slack.guard import Where, listener_guard
+from bot.slack.mrkdwn import echo_text
 from bot.slack.pacing import RatePacer
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def register(app: AsyncApp, admin: AdminService, pacer: RatePacer) -> None:
         unknown = [word for word in words[1:] if word != "--dry-run"]
         if action == "reindex" and unknown:
             # The folder is fixed by ADVISOR_KNOWLEDGE_DIR; a path from chat is never read.
-            await ack(text=messages.unknown_reindex_argument(unknown[0]))
+            await ack(text=messages.unknown_reindex_argument(echo_text(unknown[0])))
             return
         if action == "reindex":
             await ack()
