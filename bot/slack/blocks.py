@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.models import Citation
 from bot.slack.mrkdwn import escape, neutralise_mentions, to_mrkdwn
@@ -90,7 +91,10 @@ def _source_line(citation: Citation) -> str:
     title = escape(neutralise_mentions(citation.title)) or escape(citation.source)
     if citation.url and citation.url.lower().startswith(("http://", "https://")):
         url = escape(citation.url).replace("|", "%7C")
-        title = f"<{url}|{title.replace('|', '¦')}>"
+        # The host is shown beside the label, so a document's title cannot disguise where
+        # its source link goes.
+        host = escape(urlsplit(citation.url).hostname or "")
+        title = f"<{url}|{title.replace('|', '¦')}>" + (f" ({host})" if host else "")
     section = escape(neutralise_mentions(citation.section))
     return f"[{citation.n}] {title}" + (f" — {section}" if section else "")
 

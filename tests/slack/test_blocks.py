@@ -54,8 +54,19 @@ def _citation(n: int, url: str | None = None) -> Citation:
 def test_sources_are_compact_and_escaped() -> None:
     [block] = sources_blocks([_citation(1, "https://x.io/p|q"), _citation(2)])
     text = block["elements"][0]["text"]
-    assert "[1] <https://x.io/p%7Cq|T1 &lt;b&gt;> — A &gt; B" in text
+    assert "[1] <https://x.io/p%7Cq|T1 &lt;b&gt;> (x.io) — A &gt; B" in text
     assert "[2] T2 &lt;b&gt; — A &gt; B" in text
+
+
+def test_a_source_title_cannot_disguise_its_link() -> None:
+    citation = Citation(
+        n=1, source="s.md", title="the official OpenAI guide", section="", score=0.5, text="t",
+        url="http://evil.example/steal",
+    )  # fmt: skip
+    [block] = sources_blocks([citation])
+    assert block["elements"][0]["text"].endswith(
+        "<http://evil.example/steal|the official OpenAI guide> (evil.example)"
+    )
 
 
 def test_sources_are_capped() -> None:
