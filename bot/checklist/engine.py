@@ -20,6 +20,7 @@ __all__ = [
     "Progress",
     "Result",
     "Session",
+    "add_prefill",
     "answer",
     "answer_all",
     "back",
@@ -82,13 +83,30 @@ def _next(checklist: Checklist, answers: Mapping[str, str]) -> Question | None:
 
 def start(checklist: Checklist, prefill: tuple[Fact, ...] = ()) -> Session:
     """A new session; `prefill` (facts read from a message) answers what it can at once."""
-    usable = tuple(
+    session = Session(checklist_version=checklist.version, prefill=_usable(checklist, prefill))
+    return _apply_prefill(checklist, session)
+
+
+def add_prefill(checklist: Checklist, session: Session, prefill: tuple[Fact, ...]) -> Session:
+    """An unfinished session with newer facts read from the conversation: they replace its
+    prefill and answer the open questions they can. Answers already given are kept as they are."""
+    _check(checklist, session)
+    updated = _apply_prefill(
+        checklist, session.model_copy(update={"prefill": _usable(checklist, prefill)})
+    )
+    if updated == session:
+        return session
+    return updated.model_copy(update={"revision": session.revision + 1})
+
+
+def _usable(checklist: Checklist, prefill: tuple[Fact, ...]) -> tuple[Fact, ...]:
+    """The facts that name a question and option of this definition (others are ignored)."""
+    return tuple(
         fact
         for fact in prefill
         if (question := checklist.question(fact.question_id)) is not None
         and question.option(fact.option_id) is not None
     )
-    return _apply_prefill(checklist, Session(checklist_version=checklist.version, prefill=usable))
 
 
 def _apply_prefill(checklist: Checklist, session: Session) -> Session:
@@ -191,10 +209,11 @@ def back(checklist: Checklist, session: Session) -> Session:
     )
 
 
-def restart(checklist: Checklist, session: Session) -> Session:
+def restart(checklist: Checklist, session: Session, prefill: tuple[Fact, ...] = ()) -> Session:
     """Clear every answer, the ones read from a message included (a restart is a blank
-    checklist). The revision keeps growing so a stale click cannot overwrite it."""
-    return Session(checklist_version=checklist.version, revision=session.revision + 1)
+    checklist unless `prefill` gives newly read facts, as `start` does). The revision keeps
+    growing so a stale click cannot overwrite it."""
+    return start(checklist, prefill).model_copy(update={"revision": session.revision + 1})
 
 
 def result(checklist: Checklist, session: Session) -> Result:

@@ -155,6 +155,7 @@ async def _stream_answer(
         done.notes,
         answer_id,
         checklist=services.start_checklist is not None,
+        assessed=done.assessment is not None,
     )
     await writer.finish(footer)
 

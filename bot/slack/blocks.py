@@ -27,6 +27,8 @@ MAX_SOURCES = 8
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 CHECKLIST_START = "checklist_start"
+# Under an answer that carries a verdict: the checklist with the answers read from the thread.
+CHECKLIST_CONFIRM = "checklist_confirm"
 FEEDBACK_REASON_VIEW = "feedback_reason"
 FEEDBACK_REASON_BLOCK = "reason"
 FEEDBACK_REASON_INPUT = "reason_input"
@@ -106,12 +108,16 @@ def notes_blocks(notes: Sequence[str]) -> list[Block]:
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text)}]}]
 
 
-def actions_block(answer_id: str, *, checklist: bool) -> Block:
+def actions_block(answer_id: str, *, checklist: bool, assessed: bool = False) -> Block:
+    """Feedback buttons, and with `checklist` one checklist button: "Confirm in the checklist"
+    when the answer carries a verdict (`assessed`), otherwise "Start the decision checklist"."""
     elements: list[Block] = [
         _button("Helpful", FEEDBACK_HELPFUL, answer_id, emoji=":thumbsup:"),
         _button("Not helpful", FEEDBACK_NOT_HELPFUL, answer_id, emoji=":thumbsdown:"),
     ]
-    if checklist:
+    if checklist and assessed:
+        elements.append(_button("Confirm in the checklist", CHECKLIST_CONFIRM, answer_id))
+    elif checklist:
         elements.append(_button("Start the decision checklist", CHECKLIST_START, answer_id))
     return {"type": "actions", "block_id": f"answer_actions:{answer_id}", "elements": elements}
 
@@ -127,12 +133,17 @@ def _button(label: str, action_id: str, value: str, *, emoji: str = "") -> Block
 
 
 def answer_footer(
-    citations: Sequence[Citation], notes: Sequence[str], answer_id: str | None, *, checklist: bool
+    citations: Sequence[Citation],
+    notes: Sequence[str],
+    answer_id: str | None,
+    *,
+    checklist: bool,
+    assessed: bool = False,
 ) -> list[Block]:
     """Everything under the answer text: notes, sources, then the buttons."""
     blocks = notes_blocks(notes) + sources_blocks(citations)
     if answer_id is not None:
-        blocks.append(actions_block(answer_id, checklist=checklist))
+        blocks.append(actions_block(answer_id, checklist=checklist, assessed=assessed))
     return blocks
 
 

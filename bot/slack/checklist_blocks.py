@@ -106,6 +106,21 @@ def who(user_id: str | None) -> str:
     return f"<@{user_id}>" if user_id else "someone"
 
 
+READ_MARK = "read from the message"
+READ_NOTE = (
+    f":memo: Answers marked _{READ_MARK}_ were taken from what you wrote. "
+    "To change one, press Back until it is asked again."
+)
+EVIDENCE_LIMIT = 120
+
+
+def answered_by(user_id: str | None, inferred_from: str | None) -> str:
+    """Who gave an answer: a mention, or the user's own words when it was read from a message."""
+    if inferred_from:
+        return f"_{READ_MARK}_ (“{escape(clip(inferred_from, EVIDENCE_LIMIT))}”)"
+    return who(user_id)
+
+
 def answered_lines(checklist: Checklist, session: Session) -> list[str]:
     """One line per answer with who gave it, so a thread of several people can follow along."""
     lines = []
@@ -114,7 +129,8 @@ def answered_lines(checklist: Checklist, session: Session) -> list[str]:
         option = question.option(answer.option_id) if question else None
         if question is None or option is None:  # the engine checked the session already
             continue
-        lines.append(f"• {escape(question.text)} *{escape(option.label)}* — {who(answer.user_id)}")
+        by = answered_by(answer.user_id, answer.inferred_from)
+        lines.append(f"• {escape(question.text)} *{escape(option.label)}* — {by}")
     return lines
 
 
@@ -150,6 +166,8 @@ def question_blocks(
     lines = answered_lines(checklist, session)
     if lines:
         blocks += sections("*Answered so far*\n" + "\n".join(lines))
+    if any(answer.inferred_from for answer in session.answers):
+        blocks.append(context(READ_NOTE))
     navigation = [
         button("Restart", RESTART, encode_value(session.revision), confirm=RESTART_CONFIRM)
     ]
@@ -247,7 +265,8 @@ def _result_body(result: Result) -> list[str]:
         + ("\n".join(flips) or "No single changed answer changes the recommendation.")
     )
     answers = (
-        f"• {escape(a.question)} *{escape(a.option)}* — {who(a.user_id)}" for a in result.answers
+        f"• {escape(a.question)} *{escape(a.option)}* — {answered_by(a.user_id, a.inferred_from)}"
+        for a in result.answers
     )
     parts.append("*Answers*\n" + "\n".join(answers))
     return parts
@@ -289,7 +308,9 @@ def share_blocks(result: Result, user_id: str, permalink: str | None) -> list[Bl
     )
     text = f"*Decision checklist: {escape(result.label)}*\n{escape(result.summary)}"
     blocks = sections(text) + (sections(f"*Top reasons*\n{reasons}") if reasons else [])
-    answered = ", ".join(dict.fromkeys(who(a.user_id) for a in result.answers))
+    people = [who(a.user_id) for a in result.answers if not a.inferred_from]
+    read = [f"_{READ_MARK}_"] if len(people) < len(result.answers) else []
+    answered = ", ".join(dict.fromkeys([*people, *read]))
     link = f" · <{permalink}|See the full result>" if _safe_link(permalink) else ""
     blocks.append(context(f"Shared by {who(user_id)} · answered by {answered}{link}"))
     return blocks

@@ -4,7 +4,8 @@ One message per checklist, updated in place. Every click names the session revis
 showed; the store's compare-and-set turns a double click or a stale message into a polite
 ephemeral note and a refreshed message, never a second answer and never a crash. Where a click
 applies (team, channel, thread) comes from Slack's payload, so a forged value cannot reach another
-thread's checklist.
+thread's checklist. A start from "Confirm in the checklist" fills in the facts read from the
+thread, found in its conversation memory by the same payload ids.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checklist import engine
 from bot.checklist.decisions import decision_report
+from bot.checklist.assessment import Fact
 from bot.checklist.definition import ChecklistError
 from bot.checklist.engine import Session
 from bot.checklist.history import Decision, DecisionHistory
@@ -54,6 +56,10 @@ OUTDATED = (
 )
 RESUMED = "Continuing the decision checklist where it stopped."
 HISTORY_LINES = 10  # decisions listed by /finetune-check history (the summary counts them all)
+FACTS_GONE = (
+    "The answers read from the messages in this thread are no longer saved (they are kept for a "
+    "limited time), so this checklist starts with nothing filled in."
+)
 
 
 def build_checklist_services(
@@ -122,33 +128,67 @@ def render(checklist: ChecklistServices, session: Session) -> tuple[str, list[Bl
 
 
 async def start_checklist(checklist: ChecklistServices, request: ChecklistRequest) -> None:
-    """Post the checklist in the request's thread, continuing an unfinished one if there is one."""
+    """Post the checklist in the request's thread, continuing an unfinished one if there is one.
+
+    With `request.read_facts`, the answers read from the thread's messages (conversation memory,
+    never the request) are filled in and marked; when they are gone the checklist starts blank
+    and the message says so. The session is saved before anything says it started.
+    """
     ids = (request.team_id, request.channel_id, request.thread_ts)
+    facts: tuple[Fact, ...] = ()
+    notice = None
+    if request.read_facts:
+        facts = await _thread_facts(checklist, request)
+        notice = None if facts else FACTS_GONE
     session = await checklist.store.load(*ids)
     resumed = session is not None and _unfinished(checklist, session)
-    if session is None or not resumed:
-        fresh = (
-            engine.restart(checklist.definition, session)
-            if session is not None
-            else engine.start(checklist.definition)
-        )
+    fresh = _next_session(checklist, session, facts, resumed)
+    if fresh is not session:
         expected = session.revision if session is not None else None
-        if not await checklist.store.save(*ids, fresh, expected_revision=expected):
-            # Someone started it at the same moment: show theirs.
+        if await checklist.store.save(*ids, fresh, expected_revision=expected):
+            if session is not None and not resumed and checklist.followups is not None:
+                # A finished checklist started again: its decision's follow-up no longer applies.
+                await checklist.followups.cancel_in_thread(request.client, *ids)
+            session = fresh
+        else:
+            # Someone started or answered it at the same moment: show theirs.
             session = await checklist.store.load(*ids)
             if session is None:
                 raise ChecklistError("The checklist could not be started; please try again.")
-        else:
-            session = fresh
     text, blocks = render(checklist, session)
+    if resumed:
+        text = f"{RESUMED} {text}"
+    if notice and not resumed:  # a resumed checklist keeps what it was started with
+        text = f"{notice} {text}"
+        blocks = [ui.context(f":information_source: {notice}"), *blocks]
     await request.client.chat_postMessage(
-        channel=request.channel_id,
-        thread_ts=request.thread_ts,
-        text=f"{RESUMED} {text}" if resumed else text,
-        blocks=blocks,
+        channel=request.channel_id, thread_ts=request.thread_ts, text=text, blocks=blocks
     )
     # Follow-up questions in this thread are then answered without a mention.
     await checklist.threads.mark(request.team_id, request.channel_id, request.thread_ts)
+
+
+def _next_session(
+    checklist: ChecklistServices, session: Session | None, facts: tuple[Fact, ...], resumed: bool
+) -> Session:
+    """What to save: a new session (prefilled with `facts`), the unfinished one with the facts
+    applied to its open questions, or `session` itself when nothing changes."""
+    definition = checklist.definition
+    if session is None:
+        return engine.start(definition, facts)
+    if not resumed:
+        return engine.restart(definition, session, facts)
+    return engine.add_prefill(definition, session, facts) if facts else session
+
+
+async def _thread_facts(
+    checklist: ChecklistServices, request: ChecklistRequest
+) -> tuple[Fact, ...]:
+    """The situation facts read from this thread's messages so far (empty when expired)."""
+    if checklist.memory is None:
+        return ()
+    key = conversation_key(request.team_id, request.channel_id, request.thread_ts)
+    return (await checklist.memory.load(key)).facts
 
 
 def _unfinished(checklist: ChecklistServices, session: Session) -> bool:

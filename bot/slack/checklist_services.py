@@ -22,7 +22,12 @@ from bot.slack.followup import FollowUps
 @dataclass(frozen=True)
 class ChecklistRequest:
     """Where and by whom the decision checklist was asked for; `trigger_id` is set when the
-    request came from a button (a modal could be opened with it)."""
+    request came from a button (a modal could be opened with it).
+
+    `read_facts` ("Confirm in the checklist"): fill in the answers read from this thread's
+    messages. The facts are looked up in the thread's conversation memory by the start service;
+    a request never carries them, so nothing a client sends can put answers in a checklist.
+    """
 
     team_id: str
     channel_id: str
@@ -30,6 +35,7 @@ class ChecklistRequest:
     user_id: str
     client: AsyncWebClient
     trigger_id: str | None = None
+    read_facts: bool = False
 
 
 StartChecklist = Callable[[ChecklistRequest], Awaitable[None]]

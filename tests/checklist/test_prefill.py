@@ -60,3 +60,25 @@ def test_the_decision_record_marks_answers_read_from_the_message() -> None:
     record = to_adr_markdown(result, date=datetime.date(2026, 11, 30), index_version="v1")
     assert "*read from the message*: “about 50 example posts”" in record
     assert "| U3 |" in record
+
+
+def test_newer_facts_fill_the_open_questions_of_an_unfinished_session() -> None:
+    session = engine.start(CHECKLIST, READ[:1])
+    session = engine.answer(CHECKLIST, session, "reasoning_gap", "no", "U1")
+    changed = Fact(question_id="failure_type", option_id="knowledge", evidence="stale facts")
+    updated = engine.add_prefill(CHECKLIST, session, (changed, *READ[1:]))
+    # What was answered stays; `examples` is filled in when the checklist reaches it.
+    assert updated.answers == session.answers
+    assert updated.revision == session.revision + 1
+    updated = engine.answer(CHECKLIST, updated, "task_stability", "stable", "U1")
+    assert updated.answers[-1].inferred_from == "about 50 example posts"
+    # Nothing new: the same session, so nothing needs saving.
+    assert engine.add_prefill(CHECKLIST, session, READ[:1]).revision == session.revision
+
+
+def test_a_restart_with_facts_starts_prefilled_and_keeps_counting() -> None:
+    earlier = engine.start(CHECKLIST).model_copy(update={"revision": 7})
+    session = engine.restart(CHECKLIST, earlier, READ)
+    assert session.revision == 8
+    assert [a.question_id for a in session.answers] == ["failure_type"]
+    assert engine.restart(CHECKLIST, session).answers == ()

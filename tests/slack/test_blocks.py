@@ -85,6 +85,20 @@ def test_actions_with_and_without_checklist() -> None:
     assert "checklist_start" not in ids
 
 
+def test_an_answer_with_a_verdict_offers_confirm_instead_of_start() -> None:
+    block = actions_block("abc123", checklist=True, assessed=True)
+    [*_, last] = block["elements"]
+    assert (last["action_id"], last["text"]["text"]) == (
+        "checklist_confirm",
+        "Confirm in the checklist",
+    )
+    assert "checklist_start" not in [e["action_id"] for e in block["elements"]]
+    ids = [
+        e["action_id"] for e in actions_block("abc123", checklist=False, assessed=True)["elements"]
+    ]
+    assert ids == ["feedback_helpful", "feedback_not_helpful"]
+
+
 def test_footer_survives_block_trimming() -> None:
     footer = answer_footer([_citation(1)], ["note"], "abc123", checklist=False)
     body = [{"type": "section"}] * 80

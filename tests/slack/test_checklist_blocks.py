@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.checklist import engine
+from bot.checklist.assessment import Fact
 from bot.checklist.decisions import DecisionReport
 from bot.checklist.history import Decision, FollowUp, Outcome
 from bot.checklist.loader import load_checklist
@@ -249,3 +250,24 @@ def test_history_lists_date_recommendation_people_link_and_outcome() -> None:
     assert "by someone · _no answer yet_" in later
     empty = DecisionReport(decisions=(), summary=())
     assert "No decisions recorded" in _text(ui.history_blocks(empty, now=0))
+
+
+def test_answers_read_from_a_message_are_marked_and_escaped() -> None:
+    read = (
+        Fact(question_id="failure_type", option_id="behaviour", evidence="<!channel> brand voice"),
+    )
+    session = engine.start(CHECKLIST, read)
+    question = engine.current_question(CHECKLIST, session)
+    assert question is not None
+    text = json.dumps(
+        ui.question_blocks(CHECKLIST, session, question, engine.progress(CHECKLIST, session)),
+        ensure_ascii=False,
+    )
+    assert "_read from the message_ (\u201c&lt;!channel&gt; brand voice\u201d)" in text
+    assert "<!channel>" not in text
+    assert ui.READ_NOTE in text
+    plain = engine.start(CHECKLIST)
+    first = engine.current_question(CHECKLIST, plain)
+    assert first is not None
+    blocks = ui.question_blocks(CHECKLIST, plain, first, engine.progress(CHECKLIST, plain))
+    assert ui.READ_NOTE not in json.dumps(blocks)

@@ -212,6 +212,21 @@ async def test_a_new_decision_in_the_thread_replaces_the_followup(run: Run) -> N
     assert (run.count("scheduled"), run.count("cancelled")) == (2, 1)
 
 
+async def test_starting_a_finished_checklist_again_cancels_its_followup(run: Run) -> None:
+    first = await _decide(run)
+    assert first.followup is not None
+    # "Start the decision checklist" in a thread whose checklist ended: a fresh start, so the
+    # old decision's follow-up is deleted at once, before any new decision is made.
+    start = {"action_id": "checklist_start", "value": "a1b2c3"}
+    await run.checklist.click(start, until="chat.deleteScheduledMessage")
+    await run.api.settle(quiet=0.05)
+    [delete] = run.api.calls_to("chat.deleteScheduledMessage")
+    assert delete.params["scheduled_message_id"] == first.followup.scheduled_message_id
+    assert run.api.scheduled == {}
+    assert (await run.decision()).followup is None
+    assert run.count("cancelled") == 1
+
+
 async def test_a_followup_deleted_in_slack_counts_as_cancelled(run: Run) -> None:
     decision = await _decide(run)
     assert decision.followup is not None

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from bot.checklist.assessment import Assessment
 from bot.models import AnswerEvent, Citation, DeltaEvent, DoneEvent, Question, StatusEvent
 
 CITATIONS = (
@@ -50,6 +51,7 @@ class ScriptedResponder:
     delay_seconds: float = 0.0  # between deltas, as a model streaming tokens would
     questions: list[Question] = field(default_factory=list)
     closed_early: int = 0  # answers whose consumer stopped before the DoneEvent
+    assessment: Assessment | None = None  # the verdict the DoneEvent carries, if any
 
     async def respond(self, question: Question) -> AsyncIterator[AnswerEvent]:
         self.questions.append(question)
@@ -79,4 +81,5 @@ class ScriptedResponder:
             citations=self.citations,
             notes=self.notes,
             index_version=self.index_version,
+            assessment=self.assessment,
         )

@@ -315,6 +315,11 @@ class MockSlackApi:
             }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
+        if method == "chat.delete":
+            # A bot token may delete only the bot's own messages: here, any message it posted.
+            if self.messages.pop(str(params.get("ts")), None) is None:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts") or "").replace(".", "")
             return {"ok": True, "permalink": f"https://example.slack.com/archives/{channel}/p{ts}"}

@@ -1,4 +1,10 @@
-"""Checklist buttons: "Start the decision checklist" under answers, and the checklist's own buttons."""
+"""Checklist buttons under answers ("Start the decision checklist", "Confirm in the checklist"),
+and the checklist's own buttons.
+
+The buttons under an answer start the checklist in that answer's thread, wherever it is (a
+channel or a DM). Their value is never read: "Confirm in the checklist" fills in the answers
+the start service finds in the thread's conversation memory, so a forged value adds nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack import checklist_blocks as ui
-from bot.slack.blocks import CHECKLIST_START
+from bot.slack.blocks import CHECKLIST_CONFIRM, CHECKLIST_START
 from bot.slack.checklist_flow import UNAVAILABLE, Click, handle_click
 from bot.slack.checklist_services import ChecklistRequest
 from bot.slack.guard import Where, listener_guard
@@ -43,7 +49,6 @@ def parse_click(body: dict[str, Any], team_id: str | None) -> Click | None:
 
 
 def register(app: AsyncApp, services: SlackServices) -> None:
-    @app.action(CHECKLIST_START)
     async def on_start(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
@@ -53,7 +58,8 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         message = body.get("message") or {}
         thread_ts = message.get("thread_ts") or message.get("ts")
         team_id = context.team_id or (body.get("team") or {}).get("id")
-        where = Where(CHECKLIST_START, team_id, channel_id, thread_ts, user_id)
+        action_id = (body.get("actions") or [{}])[0].get("action_id")
+        where = Where(str(action_id), team_id, channel_id, thread_ts, user_id)
         async with listener_guard(client, where):
             if not (channel_id and user_id and thread_ts and team_id):
                 return
@@ -71,8 +77,12 @@ def register(app: AsyncApp, services: SlackServices) -> None:
                     user_id=user_id,
                     client=client,
                     trigger_id=body.get("trigger_id"),
+                    read_facts=action_id == CHECKLIST_CONFIRM,
                 )
             )
+
+    app.action(CHECKLIST_START)(on_start)
+    app.action(CHECKLIST_CONFIRM)(on_start)
 
     async def on_click(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext

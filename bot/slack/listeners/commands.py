@@ -126,6 +126,9 @@ async def _history(ack: Any, services: SlackServices, command: dict[str, Any]) -
 async def _start(
     client: AsyncWebClient, services: SlackServices, command: dict[str, Any], reply: _Reply
 ) -> None:
+    """A root message of its own gives the checklist a thread the whole channel can join. It
+    says "started" only once the session is saved and the first question is in the thread:
+    until then it is a neutral placeholder, removed again if the checklist cannot start."""
     channel_id, user_id = command.get("channel_id"), command.get("user_id")
     team_id = command.get("team_id")
     where = Where(CHECK_COMMAND, team_id, channel_id, None, user_id)
@@ -133,25 +136,39 @@ async def _start(
         if not (channel_id and user_id and team_id and services.start_checklist):
             return
         title = services.checklist.definition.title if services.checklist else "Decision checklist"
-        # A root message of its own gives the checklist a thread the whole channel can join.
         posted = await reply.post_or_explain(
-            client,
-            channel=channel_id,
-            text=f"<@{user_id}> started the decision checklist: *{escape(title)}* "
-            "Answer in the thread; anyone here can join in.",
+            client, channel=channel_id, text=f"<@{user_id}> asked for the decision checklist…"
         )
         if posted is None:
             return
-        await services.start_checklist(
-            ChecklistRequest(
-                team_id=team_id,
-                channel_id=channel_id,
-                thread_ts=str(posted["ts"]),
-                user_id=user_id,
-                client=client,
-                trigger_id=command.get("trigger_id"),
+        root_ts = str(posted["ts"])
+        try:
+            await services.start_checklist(
+                ChecklistRequest(
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    thread_ts=root_ts,
+                    user_id=user_id,
+                    client=client,
+                    trigger_id=command.get("trigger_id"),
+                )
             )
+        except Exception:
+            await _remove_placeholder(client, channel_id, root_ts)
+            raise  # the guard tells the user what went wrong
+        await client.chat_update(
+            channel=channel_id,
+            ts=root_ts,
+            text=f"<@{user_id}> started the decision checklist: *{escape(title)}* "
+            "Answer in the thread; anyone here can join in.",
         )
+
+
+async def _remove_placeholder(client: AsyncWebClient, channel_id: str, ts: str) -> None:
+    try:
+        await client.chat_delete(channel=channel_id, ts=ts)
+    except Exception as exc:  # best effort: the failure being reported matters more
+        logger.warning("Could not remove the checklist placeholder %s: %s", ts, exc)
 
 
 async def _ask(
