@@ -99,6 +99,19 @@ class Metrics:
             registry=r,
         )
 
+        self.escalations = Counter(
+            "advisor_escalations",
+            "Threads handed to a human expert, by what asked for it (button or message).",
+            ["source"],
+            registry=r,
+        )
+        self.escalations_resolved = Counter(
+            "advisor_escalations_resolved",
+            "Escalations marked resolved, by who resolved them (expert or asker).",
+            ["role"],
+            registry=r,
+        )
+
     def observe_answer(self, mode: AnswerMode, seconds: float, first_text: float | None) -> None:
         self.questions.labels(mode=mode).inc()
         self.answer_latency.labels(mode=mode).observe(seconds)
@@ -123,6 +136,12 @@ class Metrics:
 
     def count_slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method=method, error=error).inc()
+
+    def count_escalation(self, source: str) -> None:
+        self.escalations.labels(source=source).inc()
+
+    def count_escalation_resolved(self, role: str) -> None:
+        self.escalations_resolved.labels(role=role).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type, for a /metrics handler."""

@@ -155,6 +155,7 @@ async def _stream_answer(
         done.notes,
         answer_id,
         checklist=services.start_checklist is not None,
+        expert=services.escalation is not None and not message.is_dm,
     )
     await writer.finish(footer)
 

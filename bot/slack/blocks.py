@@ -26,6 +26,7 @@ MAX_SOURCES = 8
 FEEDBACK_HELPFUL = "feedback_helpful"
 FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 CHECKLIST_START = "checklist_start"
+ESCALATE_EXPERT = "escalate_expert"
 FEEDBACK_REASON_VIEW = "feedback_reason"
 FEEDBACK_REASON_BLOCK = "reason"
 FEEDBACK_REASON_INPUT = "reason_input"
@@ -102,13 +103,17 @@ def notes_blocks(notes: Sequence[str]) -> list[Block]:
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text)}]}]
 
 
-def actions_block(answer_id: str, *, checklist: bool) -> Block:
+def actions_block(answer_id: str, *, checklist: bool, expert: bool = False) -> Block:
     elements: list[Block] = [
         _button("Helpful", FEEDBACK_HELPFUL, answer_id, emoji=":thumbsup:"),
         _button("Not helpful", FEEDBACK_NOT_HELPFUL, answer_id, emoji=":thumbsdown:"),
     ]
     if checklist:
         elements.append(_button("Start the decision checklist", CHECKLIST_START, answer_id))
+    if expert:
+        elements.append(
+            _button("Ask an expert", ESCALATE_EXPERT, answer_id, emoji=":raising_hand:")
+        )
     return {"type": "actions", "block_id": f"answer_actions:{answer_id}", "elements": elements}
 
 
@@ -123,12 +128,18 @@ def _button(label: str, action_id: str, value: str, *, emoji: str = "") -> Block
 
 
 def answer_footer(
-    citations: Sequence[Citation], notes: Sequence[str], answer_id: str | None, *, checklist: bool
+    citations: Sequence[Citation],
+    notes: Sequence[str],
+    answer_id: str | None,
+    *,
+    checklist: bool,
+    expert: bool = False,
 ) -> list[Block]:
-    """Everything under the answer text: notes, sources, then the buttons."""
+    """Everything under the answer text: notes, sources, then the buttons ("Ask an expert" when
+    experts are configured)."""
     blocks = notes_blocks(notes) + sources_blocks(citations)
     if answer_id is not None:
-        blocks.append(actions_block(answer_id, checklist=checklist))
+        blocks.append(actions_block(answer_id, checklist=checklist, expert=expert))
     return blocks
 
 
