@@ -28,16 +28,28 @@ _WHO = (
     r"(?:one of (?:the|our)\s+|(?:a|an|some|one|any|the|our)\s+)(?:real\s+|actual\s+)?"
     r"(?:human|humans|person|people|expert|experts)"
 )
-# A person as the subject of a request to look: "can a human look at this?", "could an expert
-# take a look", "talk to a human". The verb must follow the noun, so "do we need an expert to
-# fine-tune?" or "can an expert system help?" stay questions for the advisor.
+# What a request to look is about: this thread, or nothing more (the message ends there).
+_AT_THIS = (
+    r"(?:\s+(?:at|over|into|on|in on|in))?\s+"
+    r"(?:this|that|it|here|(?:the|this|my|our) (?:thread|answer|question|case|one))\b"
+)
+_ENDS = r"(?:\s+please)?[\s?.!]*$"
+# A person as the subject of a request to look at this thread: "can a human look at this?",
+# "could an expert take a look?", "I'd like to talk to a human". The verb must follow the noun
+# and the request must be about this thread (or end the message), so "do we need an expert to
+# fine-tune?", "can an expert system help?" and "can a human review our dataset instead of an
+# eval set?" stay questions for the advisor.
 _PATTERNS = (
     re.compile(
         rf"\b(?:can|could|would|will|may)\s+{_WHO}\s+(?:please\s+)?"
-        r"(?:look|check|review|help|weigh in|take a look|have a look|answer|confirm|chime in)\b"
+        r"(?:look|check|review|help|weigh in|take a look|have a look|answer|confirm|chime in)"
+        rf"(?:{_AT_THIS}|{_ENDS})"
     ),
-    re.compile(rf"\b(?:talk|speak|hand (?:this|it)(?: over)?)\s+to\s+{_WHO}\b"),
-    re.compile(rf"\b(?:get|loop in|bring in)\s+{_WHO}\b"),
+    re.compile(
+        r"\b(?:i'd like|i would like|we'd like|i want|we want|i need|we need|let me|can i|could i)"
+        rf"\s+(?:to\s+)?(?:talk|speak)\s+to\s+{_WHO}"
+    ),
+    re.compile(rf"\b(?:get|loop in|bring in)\s+{_WHO}\s+(?:on|in on|to look at|for){_AT_THIS}"),
     re.compile(r"^(?:please\s+)?escalate\b"),
 )
 

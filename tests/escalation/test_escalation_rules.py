@@ -24,6 +24,9 @@ from bot.escalation.rules import is_escalation_request, resolver_role
         "can we get a human on this?",
         "could one of the experts weigh in",  # "the experts"
         "Can the experts check this?",
+        "can a human look at this and tell us if LoRA is right?",
+        "could an expert please have a look at my question",
+        "Can someone bring in an expert on this?",
     ],
 )
 def test_requests_for_a_person_are_recognised(text: str) -> None:
@@ -39,6 +42,10 @@ def test_requests_for_a_person_are_recognised(text: str) -> None:
         "What does a human evaluator look at in RAG evals?",
         "experts say prompting first; is that right for 50 examples?",
         "can a model look at our tickets and label them?",
+        "Can a human review our dataset instead of building an eval set?",
+        "Should we talk to an expert before fine-tuning?",
+        "Should we get an expert to label the data?",
+        "Could an expert help us write the prompt for support tickets?",
         "",
     ],
 )
