@@ -284,6 +284,56 @@ class AdminSettings(_Group):
     )
 
 
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+def _user_ids(value: frozenset[str]) -> frozenset[str]:
+    bad = sorted(user_id for user_id in value if not _USER_ID.fullmatch(user_id))
+    if bad:
+        raise ValueError(
+            f"must be Slack user ids such as U012ABCDEF, comma-separated; not {', '.join(bad)}"
+        )
+    return value
+
+
+def _slack_id(pattern: re.Pattern[str], example: str) -> Any:
+    """A validator: unset when empty, else it must look like `example` (an id, not a name)."""
+
+    def check(value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        if not pattern.fullmatch(value):
+            raise ValueError(f"must be a Slack id such as {example} (not a name or a mention)")
+        return value
+
+    return AfterValidator(check)
+
+
+class EscalationSettings(_Group):
+    """Who "Ask an expert" calls. With neither experts nor a group, there is no button."""
+
+    # Slack user ids of the experts, e.g. "U012ABC,U034DEF".
+    expert_user_ids: Annotated[IdSet, AfterValidator(_user_ids)] = Field(
+        frozenset(), validation_alias=_env("ADVISOR_EXPERT_USER_IDS")
+    )
+    # A Slack user group (S...) whose members are experts; needs the usergroups:read scope.
+    expert_group_id: Annotated[str | None, _slack_id(_GROUP_ID, "S012ABCDEF")] = Field(
+        None, validation_alias=_env("ADVISOR_EXPERT_GROUP_ID")
+    )
+    # A channel where every escalation is also listed, with a link to its thread.
+    channel_id: Annotated[str | None, _slack_id(_CHANNEL_ID, "C012ABCDEF")] = Field(
+        None, validation_alias=_env("ADVISOR_ESCALATION_CHANNEL")
+    )
+    ttl_days: int = Field(90, ge=1, le=365, validation_alias=_env("ADVISOR_ESCALATION_TTL_DAYS"))
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.expert_user_ids) or self.expert_group_id is not None
+
+
 class Settings:
     """All groups together. Built by `load_settings`; plain attribute access afterwards."""
 
@@ -298,6 +348,7 @@ class Settings:
         slack: SlackSettings,
         slack_behaviour: SlackBehaviour,
         admin: AdminSettings,
+        escalation: EscalationSettings,
     ) -> None:
         self.core = core
         self.retrieval = retrieval
@@ -308,6 +359,7 @@ class Settings:
         self.slack = slack
         self.slack_behaviour = slack_behaviour
         self.admin = admin
+        self.escalation = escalation
 
     @property
     def embedder(self) -> EmbedderName:
@@ -326,6 +378,7 @@ class Settings:
             "slack": self.slack,
             "slack_behaviour": self.slack_behaviour,
             "admin": self.admin,
+            "escalation": self.escalation,
         }
 
     def describe(self) -> list[tuple[str, str, str]]:
@@ -349,6 +402,7 @@ _GROUP_TYPES: dict[str, type[_Group]] = {
     "slack": SlackSettings,
     "slack_behaviour": SlackBehaviour,
     "admin": AdminSettings,
+    "escalation": EscalationSettings,
 }
 
 
@@ -404,6 +458,17 @@ def load_settings(env_file: Path | str | None = ".env", **overrides: Any) -> Set
             f"ADVISOR_DECISION_TTL_DAYS: {redis.decision_ttl_days} days must be more than "
             f"ADVISOR_FOLLOWUP_DAYS ({behaviour.followup_days}), or decisions are gone before "
             "their follow-up is answered"
+        )
+    escalation = built.get("escalation")
+    lonely_channel = (
+        isinstance(escalation, EscalationSettings)
+        and escalation.channel_id is not None
+        and not escalation.configured
+    )
+    if lonely_channel:
+        problems.append(
+            "ADVISOR_ESCALATION_CHANNEL: set, but there are no experts to call "
+            "(set ADVISOR_EXPERT_USER_IDS or ADVISOR_EXPERT_GROUP_ID)"
         )
     if problems:
         raise ConfigError("Invalid setting: " + "; ".join(problems))

@@ -107,6 +107,18 @@ class Metrics:
             ["event"],
             registry=r,
         )
+        self.escalations = Counter(
+            "advisor_escalations",
+            "Threads handed to a human expert, by what asked for it (button or message).",
+            ["source"],
+            registry=r,
+        )
+        self.escalations_resolved = Counter(
+            "advisor_escalations_resolved",
+            "Escalations marked resolved, by who resolved them (expert or asker).",
+            ["role"],
+            registry=r,
+        )
 
     def observe_answer(self, mode: AnswerMode, seconds: float, first_text: float | None) -> None:
         self.questions.labels(mode=mode).inc()
@@ -135,6 +147,12 @@ class Metrics:
 
     def count_followup(self, event: FollowUpEvent) -> None:
         self.followups.labels(event=event).inc()
+
+    def count_escalation(self, source: str) -> None:
+        self.escalations.labels(source=source).inc()
+
+    def count_escalation_resolved(self, role: str) -> None:
+        self.escalations_resolved.labels(role=role).inc()
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type, for a /metrics handler."""

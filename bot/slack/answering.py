@@ -156,6 +156,7 @@ async def _stream_answer(
         answer_id,
         checklist=services.start_checklist is not None,
         assessed=done.assessment is not None,
+        expert=services.escalation is not None and not message.is_dm,
     )
     await writer.finish(footer)
 

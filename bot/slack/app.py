@@ -11,7 +11,16 @@ from bot.config import SlackSettings
 from bot.errors import ConfigError
 from bot.ops.metrics import Metrics
 from bot.slack.clients import build_web_client
-from bot.slack.listeners import admin, checklist, commands, feedback, followup, home, messages
+from bot.slack.listeners import (
+    admin,
+    checklist,
+    commands,
+    escalation,
+    feedback,
+    followup,
+    home,
+    messages,
+)
 from bot.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
@@ -45,7 +54,7 @@ def build_app(
         process_before_response=False,
         logger=logging.getLogger("bot.slack.bolt"),
     )
-    for module in (messages, home, feedback, checklist, followup, commands):
+    for module in (messages, home, feedback, checklist, followup, commands, escalation):
         module.register(app, services)
     # /finetune-admin exists only when the composition root gave the services an AdminService.
     if services.admin is not None:

@@ -29,6 +29,7 @@ FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 CHECKLIST_START = "checklist_start"
 # Under an answer that carries a verdict: the checklist with the answers read from the thread.
 CHECKLIST_CONFIRM = "checklist_confirm"
+ESCALATE_EXPERT = "escalate_expert"
 FEEDBACK_REASON_VIEW = "feedback_reason"
 FEEDBACK_REASON_BLOCK = "reason"
 FEEDBACK_REASON_INPUT = "reason_input"
@@ -108,7 +109,9 @@ def notes_blocks(notes: Sequence[str]) -> list[Block]:
     return [{"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text)}]}]
 
 
-def actions_block(answer_id: str, *, checklist: bool, assessed: bool = False) -> Block:
+def actions_block(
+    answer_id: str, *, checklist: bool, assessed: bool = False, expert: bool = False
+) -> Block:
     """Feedback buttons, and with `checklist` one checklist button: "Confirm in the checklist"
     when the answer carries a verdict (`assessed`), otherwise "Start the decision checklist"."""
     elements: list[Block] = [
@@ -119,6 +122,10 @@ def actions_block(answer_id: str, *, checklist: bool, assessed: bool = False) ->
         elements.append(_button("Confirm in the checklist", CHECKLIST_CONFIRM, answer_id))
     elif checklist:
         elements.append(_button("Start the decision checklist", CHECKLIST_START, answer_id))
+    if expert:
+        elements.append(
+            _button("Ask an expert", ESCALATE_EXPERT, answer_id, emoji=":raising_hand:")
+        )
     return {"type": "actions", "block_id": f"answer_actions:{answer_id}", "elements": elements}
 
 
@@ -139,11 +146,15 @@ def answer_footer(
     *,
     checklist: bool,
     assessed: bool = False,
+    expert: bool = False,
 ) -> list[Block]:
-    """Everything under the answer text: notes, sources, then the buttons."""
+    """Everything under the answer text: notes, sources, then the buttons ("Ask an expert" when
+    experts are configured)."""
     blocks = notes_blocks(notes) + sources_blocks(citations)
     if answer_id is not None:
-        blocks.append(actions_block(answer_id, checklist=checklist, assessed=assessed))
+        blocks.append(
+            actions_block(answer_id, checklist=checklist, assessed=assessed, expert=expert)
+        )
     return blocks
 
 

@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.checklist import engine
-from bot.checklist.decisions import decision_report
 from bot.checklist.assessment import Fact
+from bot.checklist.decisions import decision_report
 from bot.checklist.definition import ChecklistError
 from bot.checklist.engine import Session
 from bot.checklist.history import Decision, DecisionHistory

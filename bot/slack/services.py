@@ -18,6 +18,7 @@ from bot.memory.feedback import FeedbackStore
 from bot.memory.threads import ThreadMarks
 from bot.models import AnswerEvent, Question
 from bot.slack.checklist_services import ChecklistServices, StartChecklist
+from bot.slack.escalation_services import Escalations
 from bot.slack.inflight import InFlight
 from bot.slack.pacing import RatePacer
 
@@ -42,6 +43,8 @@ class SlackServices:
     checklist: ChecklistServices | None = None
     # /finetune-admin, /readyz and /metrics exist only when the composition root passes one.
     admin: AdminService | None = None
+    # "Ask an expert" exists only when experts are configured (bot/slack/escalation_services.py).
+    escalation: Escalations | None = None
     # Per-process state shared by every answer: Slack's rate tiers and the answers in flight.
     pacer: RatePacer = field(default_factory=RatePacer)
     inflight: InFlight = field(default_factory=InFlight)

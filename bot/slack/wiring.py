@@ -16,12 +16,16 @@ from bot.checklist.history import DecisionHistory
 from bot.config import SlackBehaviour
 from bot.deps import Deps
 from bot.errors import ConfigError
+from bot.escalation.models import ExpertRoster
+from bot.escalation.service import EscalationService, OnEscalated
 from bot.memory.conversation import ConversationMemory
 from bot.memory.dedupe import Deliveries
+from bot.memory.escalations import EscalationStore
 from bot.memory.feedback import FeedbackStore
 from bot.memory.threads import ThreadMarks
 from bot.slack.checklist_flow import build_checklist_services, checklist_starter
 from bot.slack.checklist_services import ChecklistServices, StartChecklist
+from bot.slack.escalation_services import Escalations, GroupMembers
 from bot.slack.followup import FollowUps
 from bot.slack.pacing import RatePacer
 from bot.slack.services import Responder, SlackServices
@@ -41,6 +45,7 @@ def assemble_services(
     start_checklist: StartChecklist | None = None,
     admin: AdminService | None = None,
     pacer: RatePacer | None = None,
+    escalation: Escalations | None = None,
 ) -> SlackServices:
     """`start_checklist` defaults to the real flow when `checklist` is given. Answers are
     timed by the answer use case itself (bot/answer.py), once for every front end."""
@@ -58,6 +63,7 @@ def assemble_services(
         checklist=checklist,
         admin=admin,
         pacer=pacer or RatePacer(),
+        escalation=escalation,
     )
 
 
@@ -86,7 +92,28 @@ def _checklist(deps: Deps, redis: Redis, pacer: RatePacer) -> ChecklistServices 
     )
 
 
-def build_slack_services(deps: Deps) -> SlackServices:
+def build_escalations(
+    deps: Deps, redis: Redis, on_escalated: OnEscalated | None = None
+) -> Escalations | None:
+    """ "Ask an expert", when experts are configured (ADVISOR_EXPERT_USER_IDS / _GROUP_ID)."""
+    settings = deps.settings.escalation
+    if not settings.configured:
+        return None
+    roster = ExpertRoster(user_ids=settings.expert_user_ids, group_id=settings.expert_group_id)
+    store = EscalationStore(redis, ttl_seconds=settings.ttl_days * 24 * 3600)
+    service = EscalationService(
+        store,
+        roster,
+        memory=deps.memory,
+        checklist=deps.verdicts.checklist if deps.verdicts is not None else None,
+        metrics=deps.metrics,
+        on_escalated=on_escalated,
+    )
+    return Escalations(service, GroupMembers(settings.expert_group_id), settings.channel_id)
+
+
+def build_slack_services(deps: Deps, *, on_escalated: OnEscalated | None = None) -> SlackServices:
+    """`on_escalated` is called once for every new escalation (e.g. to record it elsewhere)."""
     if deps.redis is None or deps.feedback is None:
         raise ConfigError("The Slack bot needs Redis (REDIS_URL, or the embedded default).")
     # One pacer for the whole process: answers and follow-ups share Slack's rate tiers.
@@ -100,4 +127,5 @@ def build_slack_services(deps: Deps) -> SlackServices:
         checklist=_checklist(deps, deps.redis, pacer),
         admin=build_admin(deps, deps.settings.admin, deps.metrics),
         pacer=pacer,
+        escalation=build_escalations(deps, deps.redis, on_escalated),
     )

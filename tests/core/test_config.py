@@ -31,6 +31,12 @@ def _clean_env(**extra: str) -> dict[str, str]:
         ("QDRANT_URL", "localhost:6333", "QDRANT_URL"),
         ("ADVISOR_EMBEDDER", "word2vec", "ADVISOR_EMBEDDER"),
         ("ADVISOR_LOG_LEVEL", "LOUD", "ADVISOR_LOG_LEVEL"),
+        ("ADVISOR_EXPERT_USER_IDS", "U012ABC,alice", "not alice"),
+        ("ADVISOR_EXPERT_USER_IDS", "<@U012ABC>", "ADVISOR_EXPERT_USER_IDS"),
+        ("ADVISOR_EXPERT_GROUP_ID", "@ml-experts", "ADVISOR_EXPERT_GROUP_ID"),
+        ("ADVISOR_EXPERT_GROUP_ID", "U012ABC", "such as S012ABCDEF"),
+        ("ADVISOR_ESCALATION_CHANNEL", "#experts", "ADVISOR_ESCALATION_CHANNEL"),
+        ("ADVISOR_ESCALATION_TTL_DAYS", "0", "ADVISOR_ESCALATION_TTL_DAYS"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -201,3 +207,25 @@ def test_followups_default_to_30_days_and_0_turns_them_off(
     monkeypatch.setenv("ADVISOR_DECISION_TTL_DAYS", "1")
     off = load_settings(env_file=None)
     assert (off.slack_behaviour.followup_days, off.redis.decision_ttl_days) == (0, 1)
+
+
+def test_expert_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_EXPERT_USER_IDS", " U012ABC , W034DEF ")
+    monkeypatch.setenv("ADVISOR_EXPERT_GROUP_ID", "S0EXPERTS")
+    monkeypatch.setenv("ADVISOR_ESCALATION_CHANNEL", "C0EXPERTS")
+    escalation = load_settings(env_file=None).escalation
+    assert escalation.expert_user_ids == {"U012ABC", "W034DEF"}
+    assert (escalation.expert_group_id, escalation.channel_id) == ("S0EXPERTS", "C0EXPERTS")
+    assert escalation.configured
+
+
+def test_no_experts_means_escalation_is_off() -> None:
+    assert not load_settings(env_file=None).escalation.configured
+
+
+def test_an_escalation_channel_without_experts_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADVISOR_ESCALATION_CHANNEL", "C0EXPERTS")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env_file=None)
+    assert "ADVISOR_ESCALATION_CHANNEL" in caught.value.message
+    assert "ADVISOR_EXPERT_USER_IDS" in caught.value.message

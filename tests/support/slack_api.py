@@ -14,6 +14,8 @@ async with MockSlackApi() as slack:
     slack.clock = lambda: 1_800_000_000.0                   # "now" for scheduled messages
     slack.scheduled["Q0001"]                                # pending chat.scheduleMessage posts
     slack.send_due()                                        # post those whose post_at has come
+    slack.usergroups["S0EXPERTS"] = ["U0EXPERT"]            # what usergroups.users.list answers
+    slack.add_reply(CHANNEL, thread_ts, "U0EXPERT", "Use LoRA")  # a person replies in a thread
 
 Like Slack it refuses a message whose text passes MESSAGE_TEXT_LIMIT (`msg_too_long`; streamed
 text counts as it accumulates) and an append or stop on a stream already stopped
@@ -35,6 +37,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -119,6 +122,10 @@ class MockSlackApi:
         self.clock: Callable[[], float] = time.time  # Slack's "now" for scheduled messages
         self._scheduled_counter = 0
         self._view_counter = 0
+        self.usergroups: dict[str, list[str]] = {}  # user group id -> member user ids
+        self.human_replies: list[
+            dict[str, Any]
+        ] = []  # people's thread replies, as Slack lists them
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -186,6 +193,21 @@ class MockSlackApi:
             self.messages[ts] = message
             sent.append(message)
         return sent
+
+    def add_reply(self, channel: str, thread_ts: str, user: str, text: str) -> str:
+        """A person's reply in a thread, for conversations.replies to list; returns its ts."""
+        ts = self._next_ts()
+        self.human_replies.append(
+            {
+                "type": "message",
+                "channel": channel,
+                "thread_ts": thread_ts,
+                "ts": ts,
+                "user": user,
+                "text": text,
+            }
+        )
+        return ts
 
     def messages_in(self, thread_ts: str) -> list[Message]:
         """The bot's messages in a thread, in the order they were created."""
@@ -350,6 +372,14 @@ class MockSlackApi:
             self._view_counter += 1
             opened = {"id": f"V{self._view_counter:04d}", "team_id": TEAM_ID, **view}
             return {"ok": True, "view": opened}
+            return {"ok": True, "view": {"id": "V0001"}}
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(str(params.get("usergroup")))
+            if members is None:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(members)}
+        if method == "conversations.replies":
+            return self._replies(str(channel), str(params.get("ts")), params.get("oldest"))
         if method == "users.info":
             return {"ok": True, "user": {"id": params.get("user"), "is_bot": False}}
         if method in (
@@ -408,6 +438,31 @@ class MockSlackApi:
                 "subtype": "bot_message",
             },
         }
+
+    def _replies(self, channel: str, thread_ts: str, oldest: object) -> dict[str, Any]:
+        """The thread as Slack lists it: the bot's messages and people's replies, oldest first,
+        after `oldest` when given (the thread's root is not modelled)."""
+        found: list[dict[str, Any]] = [
+            {
+                "type": "message",
+                "ts": m.ts,
+                "thread_ts": m.thread_ts,
+                "text": m.text,
+                "user": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+            for m in self.messages.values()
+            if m.channel == channel and m.thread_ts == thread_ts
+        ]
+        found += [
+            reply
+            for reply in self.human_replies
+            if reply["channel"] == channel and reply["thread_ts"] == thread_ts
+        ]
+        if oldest is not None:
+            found = [m for m in found if Decimal(m["ts"]) > Decimal(str(oldest))]
+        found.sort(key=lambda m: Decimal(m["ts"]))
+        return {"ok": True, "messages": found, "has_more": False}
 
     def _message(self, method: str, params: dict[str, Any], channel: str) -> dict[str, Any]:
         """Messages as Slack keeps them, with its size limit and its stream states."""

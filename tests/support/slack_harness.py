@@ -33,6 +33,7 @@ from bot.memory.conversation import ConversationMemory
 from bot.memory.feedback import FeedbackStore
 from bot.retrieval.retriever import Retriever
 from bot.slack.checklist_services import ChecklistRequest, ChecklistServices
+from bot.slack.escalation_services import Escalations
 from bot.slack.pacing import RatePacer
 from bot.slack.server import EVENTS_PATH, build_http_app, open_session, prepare_app
 from bot.slack.services import Responder, SlackServices
@@ -114,6 +115,7 @@ def scripted_services(
     record_checklist: list[ChecklistRequest] | None = None,
     admin: AdminService | None = None,
     pacer: RatePacer | None = None,
+    escalation: Escalations | None = None,
 ) -> SlackServices:
     """Services around a scripted responder (default: `ScriptedResponder()`). With
     `record_checklist`, checklist requests are only recorded there (no checklist is run)."""
@@ -135,6 +137,7 @@ def scripted_services(
         start_checklist=start,
         admin=admin,
         pacer=pacer,
+        escalation=escalation,
     )
 
 

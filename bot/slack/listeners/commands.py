@@ -39,6 +39,20 @@ USAGE = (
     f"• `{CHECK_COMMAND} <question>` — ask a question, answered with sources\n"
     f"• `{CHECK_COMMAND} help` — this message"
 )
+EXPERTS_ON = (
+    "• *Ask an expert* under an answer, or mention me with `expert` in a thread — hand the "
+    "thread to a human expert"
+)
+EXPERTS_OFF = (
+    "• Asking a human expert is off: an admin turns it on by setting `ADVISOR_EXPERT_USER_IDS` "
+    "(Slack user ids) or `ADVISOR_EXPERT_GROUP_ID` (a user group id)"
+)
+
+
+def usage(services: SlackServices) -> str:
+    return USAGE + "\n" + (EXPERTS_ON if services.escalation is not None else EXPERTS_OFF)
+
+
 # The history is read before the ack, which Slack wants within 3 seconds.
 HISTORY_TIMEOUT_SECONDS = 2.0
 # chat.postMessage's answers where the bot may not post: a DM between two people, a private
@@ -66,7 +80,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         text = str(command.get("text") or "").strip()
         keyword = text.casefold()
         if keyword == "help":
-            await ack(text=USAGE)
+            await ack(text=usage(services))
             return
         if keyword == "history":
             await _history(ack, services, command)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.escalation.rules import is_escalation_request
 from bot.slack.answering import answer_message
 from bot.slack.checklist_services import ChecklistRequest
+from bot.slack.escalation_flow import escalate_message
 from bot.slack.guard import Where, listener_guard
 from bot.slack.parsing import IncomingMessage, parse_message, retry_num_from_headers
 from bot.slack.prompts import EMPTY_MENTION_HINT, is_checklist_request
@@ -80,10 +83,24 @@ async def _should_answer(
         return False  # the matching app_mention event answers it
     if message.is_thread_reply:
         assert message.thread_ts is not None
-        return await services.threads.is_marked(
+        marked = await services.threads.is_marked(
             message.team_id, message.channel_id, message.thread_ts
         )
+        # An escalated thread is the experts' until someone mentions the bot again.
+        return marked and not await _escalated(services, message, message.thread_ts)
     return message.channel_id in services.behaviour.channel_allowlist
+
+
+async def _escalated(services: SlackServices, message: IncomingMessage, thread_ts: str) -> bool:
+    if services.escalation is None:
+        return False
+    try:
+        return await services.escalation.service.is_escalated(
+            message.team_id, message.channel_id, thread_ts
+        )
+    except (RedisError, OSError) as exc:
+        logger.warning("Could not check escalation of %s: %s", thread_ts, exc)
+        return False
 
 
 async def _first_delivery(services: SlackServices, message: IncomingMessage) -> bool:
@@ -104,6 +121,9 @@ async def _dispatch(
         await client.chat_postMessage(
             channel=message.channel_id, thread_ts=thread_ts, text=EMPTY_MENTION_HINT
         )
+        return
+    if is_escalation_request(message.text):
+        await escalate_message(client, services.escalation, message)
         return
     if services.start_checklist is not None and is_checklist_request(message.text):
         await services.start_checklist(
