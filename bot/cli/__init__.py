@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bot.cli import answers, checklist, eval, index, info, serve  # noqa: F401  (register commands)
+from bot.cli import answers, checklist, eval, gaps, index, info, serve  # noqa: F401
 from bot.cli.app import app, err
 from bot.errors import UserFacingError
 

@@ -15,6 +15,9 @@ from bot.admin.wiring import build_admin
 from bot.config import SlackBehaviour
 from bot.deps import Deps
 from bot.errors import ConfigError
+from bot.gaps.digest import WeeklyDigest
+from bot.gaps.service import GapService
+from bot.gaps.wiring import build_digest, build_gap_service
 from bot.memory.conversation import ConversationMemory
 from bot.memory.dedupe import Deliveries
 from bot.memory.feedback import FeedbackStore
@@ -39,6 +42,8 @@ def assemble_services(
     start_checklist: StartChecklist | None = None,
     admin: AdminService | None = None,
     pacer: RatePacer | None = None,
+    gaps: GapService | None = None,
+    digest: WeeklyDigest | None = None,
 ) -> SlackServices:
     """`start_checklist` defaults to the real flow when `checklist` is given. Answers are
     timed by the answer use case itself (bot/answer.py), once for every front end."""
@@ -56,6 +61,8 @@ def assemble_services(
         checklist=checklist,
         admin=admin,
         pacer=pacer or RatePacer(),
+        gaps=gaps,
+        digest=digest,
     )
 
 
@@ -78,6 +85,7 @@ def _checklist(deps: Deps, redis: Redis) -> ChecklistServices | None:
 def build_slack_services(deps: Deps) -> SlackServices:
     if deps.redis is None or deps.feedback is None:
         raise ConfigError("The Slack bot needs Redis (REDIS_URL, or the embedded default).")
+    gaps = build_gap_service(deps)
     return assemble_services(
         responder=deps.advisor,
         redis=deps.redis,
@@ -86,4 +94,6 @@ def build_slack_services(deps: Deps) -> SlackServices:
         memory=deps.memory,
         checklist=_checklist(deps, deps.redis),
         admin=build_admin(deps, deps.settings.admin, deps.metrics),
+        gaps=gaps,
+        digest=build_digest(deps, gaps),
     )
