@@ -13,7 +13,8 @@ KIND_LABELS = {
     "escalation": "escalated",
     "provisional": "verdict left provisional",
 }
-_URL = re.compile(r"<[^>\s]*>|\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
+# Plain URLs, and Slack's own link markup (<https://...|label>) as it arrives in message text.
+_URL = re.compile(r"<(?:https?|ftp|mailto):[^>]*>|\b(?:https?|ftp)://\S+|\bwww\.\S+", re.IGNORECASE)
 EXAMPLE_CHARS = 200
 
 
