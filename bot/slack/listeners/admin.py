@@ -35,7 +35,7 @@ ADMIN_COMMAND = messages.ADMIN_COMMAND
 # edit every 3 s is 20 a minute at most, and edits are skipped when the budget has no room.
 PROGRESS_INTERVAL_SECONDS = 3.0
 Respond = Callable[..., Awaitable[Any]]
-SLACK_TOP_GROUPS = 15  # the rest: `advisor gaps` in a terminal
+SLACK_TOP_GROUPS = 10  # under Slack's text limit; the rest: `advisor gaps` in a terminal
 
 
 def register(
