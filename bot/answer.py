@@ -54,6 +54,7 @@ from bot.retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
     # The openai package takes seconds to import; commands without an LLM never pay for it.
+    from bot.gaps.recorder import GapRecorder
     from bot.llm.chat import ChatClient
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ class Advisor:
         min_score: float,
         max_question_chars: int,
         metrics: Metrics | None = None,
+        gaps: GapRecorder | None = None,
     ) -> None:
         self.retriever = retriever
         self.chat = chat
@@ -167,6 +169,7 @@ class Advisor:
         self.min_score = min_score
         self.max_question_chars = max_question_chars
         self.metrics = metrics
+        self.gaps = gaps  # what the guidance misses: no_match answers, open verdicts
 
     async def respond(self, question: Question) -> AsyncIterator[AnswerEvent]:
         started = time.perf_counter()
@@ -201,6 +204,8 @@ class Advisor:
             assessment=assessment,
         )
         await self._remember(question, text, done, assessment)
+        if self.gaps is not None:
+            await self.gaps.after_answer(question, text, done)
         self._observe(done, time.perf_counter() - started, first_text, reading)
         yield done
 

@@ -194,6 +194,13 @@ def _slack_token(prefix: str, kind: str) -> Any:
     return AfterValidator(check)
 
 
+def _channel_id(value: str | None) -> str | None:
+    if value and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
+        raise ValueError("must be a Slack channel id such as C0123ABCD (not a #name)")
+    return value or None
+
+
+SlackChannelId = Annotated[str | None, AfterValidator(_channel_id)]
 # Unset when empty; a value of the wrong kind stops the start with a message naming the variable.
 BotToken = Annotated[SecretStr | None, _slack_token("xoxb-", "a bot token")]
 AppToken = Annotated[SecretStr | None, _slack_token("xapp-", "an app-level token")]
@@ -282,6 +289,41 @@ class AdminSettings(_Group):
     reindex_lock_ttl_seconds: int = Field(
         60, ge=5, le=3600, validation_alias=_env("ADVISOR_REINDEX_LOCK_TTL_SECONDS")
     )
+    # Where messages for the admins go (the weekly gaps digest); unset: none are posted.
+    admin_channel_id: SlackChannelId = Field(
+        None, validation_alias=_env("ADVISOR_ADMIN_CHANNEL_ID")
+    )
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _weekday(value: object) -> object:
+    # "Monday", "MON" and "mon" all mean "mon".
+    return value.strip().casefold()[:3] if isinstance(value, str) else value
+
+
+class GapSettings(_Group):
+    """What the guidance misses (bot/gaps): how long gaps are kept, how they are grouped, and
+    when the weekly digest goes to ADVISOR_ADMIN_CHANNEL_ID."""
+
+    ttl_days: int = Field(90, ge=1, le=365, validation_alias=_env("ADVISOR_GAPS_TTL_DAYS"))
+    max_records: int = Field(
+        2000, ge=10, le=20_000, validation_alias=_env("ADVISOR_GAPS_MAX_RECORDS")
+    )
+    # A provisional verdict becomes a gap when no later answer in its conversation supplies
+    # any of its missing facts within this many hours.
+    pending_hours: int = Field(
+        24, ge=1, le=720, validation_alias=_env("ADVISOR_GAPS_PENDING_HOURS")
+    )
+    # Questions whose embeddings are at least this similar on average are one topic.
+    group_similarity: float = Field(
+        0.25, gt=0.0, lt=1.0, validation_alias=_env("ADVISOR_GAPS_GROUP_SIMILARITY")
+    )
+    digest_day: Annotated[Weekday, BeforeValidator(_weekday)] = Field(
+        "mon", validation_alias=_env("ADVISOR_GAPS_DIGEST_DAY")
+    )
+    digest_hour: int = Field(9, ge=0, le=23, validation_alias=_env("ADVISOR_GAPS_DIGEST_HOUR"))
 
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -349,6 +391,7 @@ class Settings:
         slack_behaviour: SlackBehaviour,
         admin: AdminSettings,
         escalation: EscalationSettings,
+        gaps: GapSettings | None = None,
     ) -> None:
         self.core = core
         self.retrieval = retrieval
@@ -360,6 +403,7 @@ class Settings:
         self.slack_behaviour = slack_behaviour
         self.admin = admin
         self.escalation = escalation
+        self.gaps = gaps or GapSettings()
 
     @property
     def embedder(self) -> EmbedderName:
@@ -379,6 +423,7 @@ class Settings:
             "slack_behaviour": self.slack_behaviour,
             "admin": self.admin,
             "escalation": self.escalation,
+            "gaps": self.gaps,
         }
 
     def describe(self) -> list[tuple[str, str, str]]:
@@ -403,6 +448,7 @@ _GROUP_TYPES: dict[str, type[_Group]] = {
     "slack_behaviour": SlackBehaviour,
     "admin": AdminSettings,
     "escalation": EscalationSettings,
+    "gaps": GapSettings,
 }
 
 

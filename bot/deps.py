@@ -18,10 +18,12 @@ from bot.checklist.reading.base import SituationReader
 from bot.checklist.reading.offline import OfflineReader
 from bot.checklist.verdicts import Verdicts, document_titles
 from bot.config import Settings
+from bot.gaps.recorder import GapRecorder
 from bot.memory.connection import connect_redis
 from bot.memory.conversation import ConversationMemory
 from bot.memory.embedded_redis import EmbeddedRedis
 from bot.memory.feedback import FeedbackStore
+from bot.memory.gaps import GapLog
 from bot.memory.supervisor import RedisSupervisor
 from bot.ops.metered import MeteredFeedbackStore, MeteredRetriever
 from bot.ops.metrics import Metrics
@@ -54,6 +56,8 @@ class Deps:
     metrics: Metrics
     # Restarts the embedded server if it dies; None with REDIS_URL (its operator's job).
     redis_supervisor: RedisSupervisor | None = None
+    # Records what the guidance misses (bot/gaps); None without Redis.
+    gaps: GapRecorder | None = None
 
     async def index_version(self) -> str | None:
         info = await self.index.live()
@@ -110,6 +114,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         memory: ConversationMemory | None = None
         feedback: FeedbackStore | None = None
         supervisor: RedisSupervisor | None = None
+        gaps: GapRecorder | None = None
         if with_memory:
             redis, embedded = await connect_redis(settings.redis, settings.core.data_dir)
             memory = ConversationMemory(
@@ -118,7 +123,8 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
                 max_turns=settings.redis.memory_max_turns,
                 max_tokens=settings.redis.memory_max_tokens,
             )
-            feedback = MeteredFeedbackStore(redis, metrics=metrics)
+            gaps = build_gap_recorder(settings, redis, metrics)
+            feedback = MeteredFeedbackStore(redis, metrics=metrics, on_record=gaps.after_feedback)
             if embedded is not None:
                 supervisor = RedisSupervisor(embedded)
                 supervisor.start()
@@ -140,6 +146,7 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
             min_score=settings.retrieval.min_score,
             max_question_chars=settings.retrieval.max_question_chars,
             metrics=metrics,
+            gaps=gaps,
         ),
         redis=redis,
         memory=memory,
@@ -147,7 +154,17 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
         embedded_redis=embedded,
         metrics=metrics,
         redis_supervisor=supervisor,
+        gaps=gaps,
     )
+
+
+def build_gap_recorder(settings: Settings, redis: Redis, metrics: Metrics) -> GapRecorder:
+    gap_log = GapLog(
+        redis,
+        ttl_seconds=settings.gaps.ttl_days * 24 * 3600,
+        max_records=settings.gaps.max_records,
+    )
+    return GapRecorder(gap_log, pending_seconds=settings.gaps.pending_hours * 3600, metrics=metrics)
 
 
 async def aclose(deps: Deps) -> None:

@@ -16,6 +16,7 @@ HELP = (
     f"• `{ADMIN_COMMAND} reindex --dry-run` — show what would change, touch nothing\n"
     f"• `{ADMIN_COMMAND} rollback` — go back to the previous index\n"
     f"• `{ADMIN_COMMAND} status` — index version, health, recent feedback\n"
+    f"• `{ADMIN_COMMAND} gaps [--since 7d]` — what the guidance missed, grouped by topic\n"
     f"• `{ADMIN_COMMAND} help` — this message"
 )
 REFUSED = "Sorry, only advisor admins can use this command."

@@ -9,6 +9,7 @@ from bot.cli import (  # noqa: F401  (register commands)
     checklist,
     decisions,
     eval,
+    gaps,
     index,
     info,
     serve,

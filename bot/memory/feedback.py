@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -63,6 +64,10 @@ class FeedbackRecord(_Record):
         return f"{self.answer_id}:{self.user_id}"
 
 
+# Told of every vote once it is stored (the gap recorder: "not helpful" votes are gaps).
+OnFeedback = Callable[["FeedbackRecord"], Awaitable[None]]
+
+
 def new_answer_id() -> str:
     """Short enough for a button value, random enough not to collide within the answer TTL."""
     return secrets.token_hex(6)
@@ -76,11 +81,13 @@ class FeedbackStore:
         max_recent: int = 1000,
         answer_ttl_seconds: int = 90 * 24 * 3600,
         feedback_ttl_seconds: int = 365 * 24 * 3600,
+        on_record: OnFeedback | None = None,
     ) -> None:
         self._redis = redis
         self._max_recent = max_recent
         self._answer_ttl = answer_ttl_seconds
         self._feedback_ttl = feedback_ttl_seconds
+        self._on_record = on_record
 
     async def save_answer(self, record: AnswerRecord) -> None:
         await self._redis.set(
@@ -116,6 +123,8 @@ class FeedbackStore:
             pipe.lpush(_RECENT, feedback_id)
             pipe.ltrim(_RECENT, 0, self._max_recent - 1)
             await pipe.execute()
+        if self._on_record is not None:
+            await self._on_record(feedback)
         return feedback
 
     async def get(self, answer_id: str, user_id: str) -> FeedbackRecord | None:

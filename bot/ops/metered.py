@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from bot.memory.feedback import AnswerRecord, FeedbackRecord, FeedbackStore, Rating
+from bot.memory.feedback import AnswerRecord, FeedbackRecord, FeedbackStore, OnFeedback, Rating
 from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder
 from bot.retrieval.index.port import IndexPort
@@ -31,8 +31,15 @@ class MeteredRetriever(Retriever):
 
 
 class MeteredFeedbackStore(FeedbackStore):
-    def __init__(self, redis: Redis, *, metrics: Metrics, **options: int) -> None:
-        super().__init__(redis, **options)
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        metrics: Metrics,
+        on_record: OnFeedback | None = None,
+        **options: int,
+    ) -> None:
+        super().__init__(redis, on_record=on_record, **options)
         self.metrics = metrics
 
     async def record(

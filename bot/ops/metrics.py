@@ -93,6 +93,12 @@ class Metrics:
             "[n] markers removed from generated answers because they named no passage.",
             registry=r,
         )
+        self.gaps = Counter(
+            "advisor_gaps",
+            "Gaps recorded (what the guidance misses), by kind.",
+            ["kind"],
+            registry=r,
+        )
         self.slack_errors = Counter(
             "advisor_slack_api_errors",
             "Failed Slack Web API calls, by method and error.",
@@ -141,6 +147,9 @@ class Metrics:
         self.reindex_runs.labels(outcome=outcome).inc()
         if seconds is not None:
             self.reindex_duration.labels(outcome=outcome).observe(seconds)
+
+    def count_gap(self, kind: str) -> None:
+        self.gaps.labels(kind=kind).inc()
 
     def count_slack_error(self, method: str, error: str) -> None:
         self.slack_errors.labels(method=method, error=error).inc()

@@ -58,5 +58,5 @@ def build_app(
         module.register(app, services)
     # /finetune-admin exists only when the composition root gave the services an AdminService.
     if services.admin is not None:
-        admin.register(app, services.admin, services.pacer)
+        admin.register(app, services.admin, services.pacer, services.gaps)
     return app

@@ -38,6 +38,7 @@ from bot.ops.http import HEALTH_PATH, READY_PATH, add_ops_routes, ops_server, st
 from bot.ops.metrics import Metrics
 from bot.slack.app import build_app
 from bot.slack.clients import build_web_client
+from bot.slack.digest import digest_running
 from bot.slack.inflight import InFlight
 from bot.slack.services import SlackServices
 
@@ -181,15 +182,19 @@ async def serve(
     session = open_session()
     try:
         app, health, metrics = prepare_app(settings, services, session)
-        if settings.app_token is not None and settings.app_token.get_secret_value():
-            async with ops_server(settings.host, health_port, health, metrics):
-                await _serve_socket_mode(app, settings, services, stop, grace_seconds, session)
-        else:
-            secret = settings.signing_secret.get_secret_value() if settings.signing_secret else None
-            web_app = build_http_app(
-                app, health, metrics, signing_secret=secret, inflight=services.inflight
-            )
-            await _serve_http(web_app, settings, services, stop, grace_seconds)
+        # The weekly gaps digest runs beside the bot and stops with it.
+        async with digest_running(services.digest, app.client):
+            if settings.app_token is not None and settings.app_token.get_secret_value():
+                async with ops_server(settings.host, health_port, health, metrics):
+                    await _serve_socket_mode(app, settings, services, stop, grace_seconds, session)
+            else:
+                secret = (
+                    settings.signing_secret.get_secret_value() if settings.signing_secret else None
+                )
+                web_app = build_http_app(
+                    app, health, metrics, signing_secret=secret, inflight=services.inflight
+                )
+                await _serve_http(web_app, settings, services, stop, grace_seconds)
     finally:
         await session.close()
 

@@ -12,6 +12,8 @@ from typing import Protocol
 
 from bot.admin.service import AdminService
 from bot.config import SlackBehaviour
+from bot.gaps.digest import WeeklyDigest
+from bot.gaps.service import GapService
 from bot.memory.conversation import ConversationMemory
 from bot.memory.dedupe import Deliveries
 from bot.memory.feedback import FeedbackStore
@@ -48,3 +50,6 @@ class SlackServices:
     # Per-process state shared by every answer: Slack's rate tiers and the answers in flight.
     pacer: RatePacer = field(default_factory=RatePacer)
     inflight: InFlight = field(default_factory=InFlight)
+    # What the guidance misses: `/finetune-admin gaps`, and the weekly digest `serve` runs.
+    gaps: GapService | None = None
+    digest: WeeklyDigest | None = None

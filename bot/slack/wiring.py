@@ -16,8 +16,12 @@ from bot.checklist.history import DecisionHistory
 from bot.config import SlackBehaviour
 from bot.deps import Deps
 from bot.errors import ConfigError
-from bot.escalation.models import ExpertRoster
+from bot.escalation.models import Escalation, ExpertRoster
 from bot.escalation.service import EscalationService, OnEscalated
+from bot.gaps.digest import WeeklyDigest
+from bot.gaps.recorder import GapRecorder
+from bot.gaps.service import GapService
+from bot.gaps.wiring import build_digest, build_gap_service
 from bot.memory.conversation import ConversationMemory
 from bot.memory.dedupe import Deliveries
 from bot.memory.escalations import EscalationStore
@@ -46,6 +50,8 @@ def assemble_services(
     admin: AdminService | None = None,
     pacer: RatePacer | None = None,
     escalation: Escalations | None = None,
+    gaps: GapService | None = None,
+    digest: WeeklyDigest | None = None,
 ) -> SlackServices:
     """`start_checklist` defaults to the real flow when `checklist` is given. Answers are
     timed by the answer use case itself (bot/answer.py), once for every front end."""
@@ -64,6 +70,8 @@ def assemble_services(
         admin=admin,
         pacer=pacer or RatePacer(),
         escalation=escalation,
+        gaps=gaps,
+        digest=digest,
     )
 
 
@@ -113,11 +121,15 @@ def build_escalations(
 
 
 def build_slack_services(deps: Deps, *, on_escalated: OnEscalated | None = None) -> SlackServices:
-    """`on_escalated` is called once for every new escalation (e.g. to record it elsewhere)."""
+    """`on_escalated` is called once for every new escalation; by default it records the
+    escalation as a gap in the guidance (`advisor gaps`)."""
     if deps.redis is None or deps.feedback is None:
         raise ConfigError("The Slack bot needs Redis (REDIS_URL, or the embedded default).")
+    if on_escalated is None and deps.gaps is not None:
+        on_escalated = _record_as_gap(deps.gaps)
     # One pacer for the whole process: answers and follow-ups share Slack's rate tiers.
     pacer = RatePacer()
+    gaps = build_gap_service(deps)
     return assemble_services(
         responder=deps.advisor,
         redis=deps.redis,
@@ -128,4 +140,19 @@ def build_slack_services(deps: Deps, *, on_escalated: OnEscalated | None = None)
         admin=build_admin(deps, deps.settings.admin, deps.metrics),
         pacer=pacer,
         escalation=build_escalations(deps, deps.redis, on_escalated),
+        gaps=gaps,
+        digest=build_digest(deps, gaps),
     )
+
+
+def _record_as_gap(recorder: GapRecorder) -> OnEscalated:
+    async def record(escalation: Escalation) -> None:
+        summary = escalation.summary
+        await recorder.record_escalation(
+            escalation.escalation_id,
+            summary.latest or summary.question,
+            reason=summary.verdict,
+            index_version=escalation.index_version,
+        )
+
+    return record

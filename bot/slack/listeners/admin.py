@@ -1,4 +1,4 @@
-"""/finetune-admin: reindex (and --dry-run), rollback, status, help — for advisor admins only.
+"""/finetune-admin: reindex (and --dry-run), rollback, status, gaps, help — for admins only.
 
 The listener is thin: it checks who is asking, acks at once and runs the work in the background
 through `AdminService`. A reindex shows its progress by editing one channel message, then the
@@ -21,6 +21,10 @@ from bot.admin.lock import ReindexBusyError
 from bot.admin.progress import ThrottledProgress
 from bot.admin.service import AdminService
 from bot.errors import UserFacingError, new_error_id
+from bot.gaps.render import report_text
+from bot.gaps.service import GapService
+from bot.gaps.since import parse_since
+from bot.slack.digest import slack_text
 from bot.slack.guard import Where, listener_guard
 from bot.slack.mrkdwn import echo_text
 from bot.slack.pacing import RatePacer
@@ -32,9 +36,12 @@ ADMIN_COMMAND = messages.ADMIN_COMMAND
 # edit every 3 s is 20 a minute at most, and edits are skipped when the budget has no room.
 PROGRESS_INTERVAL_SECONDS = 3.0
 Respond = Callable[..., Awaitable[Any]]
+SLACK_TOP_GROUPS = 10  # under Slack's text limit; the rest: `advisor gaps` in a terminal
 
 
-def register(app: AsyncApp, admin: AdminService, pacer: RatePacer) -> None:
+def register(
+    app: AsyncApp, admin: AdminService, pacer: RatePacer, gaps: GapService | None = None
+) -> None:
     # Background jobs are kept referenced so the event loop does not drop them mid-run.
     jobs: set[asyncio.Task[None]] = set()
 
@@ -87,6 +94,14 @@ def register(app: AsyncApp, admin: AdminService, pacer: RatePacer) -> None:
         elif action == "status":
             await ack()
             spawn(_status(admin, client, respond, where))
+        elif action == "gaps" and gaps is not None:
+            try:
+                since = parse_since(_since_argument(words[1:]), datetime.now(UTC))
+            except UserFacingError as exc:
+                await ack(text=exc.message)
+                return
+            await ack()
+            spawn(_gaps(gaps, client, respond, where, since))
         else:
             await ack(text=messages.HELP)
 
@@ -160,6 +175,26 @@ async def _rollback(
             return
         # In the channel: everyone there should know which index answers them now.
         await respond(text=messages.rollback_text(by, result), response_type="in_channel")
+
+
+def _since_argument(words: list[str]) -> str:
+    """`gaps`, `gaps --since 7d`, `gaps --since=7d` or `gaps 7d`."""
+    if not words:
+        return "7d"
+    if words[0] == "--since" and len(words) == 2:
+        return words[1]
+    if len(words) == 1:
+        return words[0].removeprefix("--since=")
+    raise UserFacingError(f"Usage: `{ADMIN_COMMAND} gaps [--since 7d]`.")
+
+
+async def _gaps(
+    gaps: GapService, client: AsyncWebClient, respond: Respond, where: Where, since: datetime
+) -> None:
+    async with listener_guard(client, where):
+        report = await gaps.report(since)
+        text = slack_text(report_text(report, SLACK_TOP_GROUPS))
+        await respond(text=text, response_type="ephemeral")
 
 
 async def _status(
