@@ -70,8 +70,8 @@ async def test_admins_get_the_grouped_report_privately(
     assert "2 × " in text and "1 × " in text
     assert "An old one" not in text  # older than seven days
     assert "closest document:" in text
-    # Users' words ping no one: mentions are escaped, broadcasts made inert.
-    assert "<@U999>" not in text and "&lt;@U999&gt;" in text
+    # Users' words ping no one: mentions and broadcasts are made inert (the name stays).
+    assert "<@U999>" not in text and "@\u200dU999" in text
     assert "@here" not in text and "@\u200dhere" in text
     assert admin_slack.api.calls_to("chat.postMessage") == []  # nothing in the channel
     # A longer period includes the old one.

@@ -67,7 +67,10 @@ def test_only_bot_written_mentions_are_live_whatever_the_summary_holds() -> None
     text, blocks = escalation_message(escalation, roster)
     expected = {"<@U0EXPERT>", "<!subteam^S0EXPERTS>", "<@U0ASKER>"}
     assert _tokens([text, blocks]) == expected
-    assert "&lt;@U0VICTIM&gt;" in json.dumps(blocks) and "&amp; co" in json.dumps(blocks)
+    shown = json.dumps(blocks, ensure_ascii=False)
+    # The user's mention keeps its name, inert; the disguised link shows where it goes.
+    assert "@\u200dU0VICTIM" in shown and "&amp; co" in shown
+    assert "x (https://evil.example)" in shown
 
 
 def test_the_escalation_message_carries_the_resolve_button() -> None:

@@ -82,7 +82,9 @@ async def test_mention_is_answered_in_a_thread_with_sources_and_feedback(
 
     blocks = stop.params["blocks"]
     sources = json.dumps([b for b in blocks if b["type"] == "context"], ensure_ascii=False)
-    assert "<https://example.com/when|When to fine-tune> — Structured output" in sources
+    assert (
+        "<https://example.com/when|When to fine-tune> (example.com) — Structured output" in sources
+    )
     assert "RAG basics — Fresh knowledge" in sources
     actions = next(b for b in blocks if b["type"] == "actions")["elements"]
     assert [a["action_id"] for a in actions] == ["feedback_helpful", "feedback_not_helpful"]
