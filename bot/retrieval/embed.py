@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import UserFacingError
@@ -53,6 +53,7 @@ class LocalEmbedder:
         self._batch_size = batch_size
         self._model: Any = None
         self._lock = threading.Lock()
+        self._queries = QueryBatcher(self._encode, max_batch=batch_size)
 
     @property
     def name(self) -> str:
@@ -106,7 +107,60 @@ class LocalEmbedder:
         return await asyncio.to_thread(self._encode, list(texts))
 
     async def embed_query(self, text: str) -> list[float]:
-        return (await asyncio.to_thread(self._encode, [text]))[0]
+        return await self._queries.embed(text)
+
+
+class QueryBatcher:
+    """Questions that arrive while a forward pass runs share the next one.
+
+    Under a burst of Slack questions, one forward pass over twenty short questions costs far less
+    than twenty passes, and fewer worker threads contend for the GIL with the event loop that
+    acks Slack's events. A question that arrives alone is encoded at once, as before.
+    """
+
+    def __init__(self, encode: Callable[[list[str]], list[list[float]]], max_batch: int) -> None:
+        self._encode = encode
+        self._max_batch = max_batch
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiting: list[tuple[str, asyncio.Future[list[float]]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self.passes = 0  # forward passes run (read by tests and benchmarks)
+
+    async def embed(self, text: str) -> list[float]:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a new event loop (a new CLI command or test): fresh state
+            self._loop, self._waiting, self._drainer = loop, [], None
+        future: asyncio.Future[list[float]] = loop.create_future()
+        self._waiting.append((text, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._max_batch]
+                del self._waiting[: self._max_batch]
+                try:
+                    vectors = await asyncio.to_thread(self._encode, [text for text, _ in batch])
+                except Exception as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
+                except BaseException:  # the drainer was cancelled: so are its questions
+                    for _, future in batch:
+                        future.cancel()
+                    raise
+                finally:
+                    self.passes += 1
+                for (_, future), vector in zip(batch, vectors, strict=True):
+                    if not future.done():  # its asker may have given up (cancelled)
+                        future.set_result(vector)
+        finally:
+            for _, future in self._waiting:  # only when the drainer itself is cancelled
+                future.cancel()
+            self._waiting = []
 
 
 class OpenAIEmbedder:
