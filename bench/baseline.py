@@ -51,7 +51,7 @@ class BM25:
 
 
 def folder_windows(folder: Path) -> list[Hit]:
-    hits = []
+    hits: list[Hit] = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         text = path.read_bytes().decode("utf-8", errors="replace")
         source = path.relative_to(folder).as_posix()

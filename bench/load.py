@@ -14,6 +14,7 @@ import os
 import random
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +198,10 @@ async def _burst(load: Load, redis: Redis) -> None:
     load.api.reset()  # the mock records every call; clear it so the soak measures the bot
 
 
+def _all_answered(load: Load, threads: set[str]) -> bool:
+    return threads <= load.api.answered_threads()
+
+
 async def _soak(load: Load) -> None:
     samples: list[tuple[float, float]] = []
     started = time.perf_counter()
@@ -207,7 +212,7 @@ async def _soak(load: Load) -> None:
         asked = await asyncio.gather(*(load.question(n + i) for i in range(20)))
         n += 20
         threads = {ts for _, ts in asked}
-        await load.api.wait_until(lambda t=threads: t <= load.api.answered_threads(), within=120)
+        await load.api.wait_until(partial(_all_answered, load, threads), within=120)
         load.api.reset()
     samples.append((time.perf_counter() - started, rss_mib()))
     shown = ", ".join(f"{t:.0f}s {r:.0f}" for t, r in samples)

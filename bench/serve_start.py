@@ -16,8 +16,8 @@ from pathlib import Path
 import aiohttp
 
 from tests.reliability.test_reindex_kill import stop_embedded_redis
-from tests.slack.conftest import envelope, message_event, sign
 from tests.support.slack_api import BOT_USER_ID, MockSlackApi
+from tests.support.slack_requests import envelope, message_event, sign
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-serve-secret"

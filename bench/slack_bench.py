@@ -16,6 +16,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,10 @@ async def _until(mock: MockSlackProcess, done: Callable[[dict[str, Any]], bool])
         await asyncio.sleep(0.05)
 
 
+def _has(field: str, thread: str, summary: dict[str, Any]) -> bool:
+    return thread in summary[field]
+
+
 async def _first_text_unloaded(
     mock: MockSlackProcess, serve: ServeProcess, count: int
 ) -> list[float]:
@@ -60,9 +65,9 @@ async def _first_text_unloaded(
         body, headers = signed_event(event, secret=serve.secret)
         started = time.perf_counter()
         assert await serve.post(body, headers) == 200
-        await _until(mock, lambda s, t=thread: t in s["messages_per_thread"])
+        await _until(mock, partial(_has, "messages_per_thread", thread))
         timings.append((time.perf_counter() - started) * 1000)
-        await _until(mock, lambda s, t=thread: t in s["answered"])
+        await _until(mock, partial(_has, "answered", thread))
     return timings
 
 
