@@ -161,6 +161,11 @@ async def _burst(load: Load, redis: Redis) -> None:
     rss_before = rss_mib()
     clicks_each = 10
     unique = EVENTS - CHECKLISTS * (clicks_each + 1) - EVENTS // 5
+    if unique < 1:
+        raise SystemExit(
+            f"BENCH_LOAD_EVENTS={EVENTS} is too few: {CHECKLISTS} checklists of "
+            f"{clicks_each + 1} clicks and the retries leave no questions; use 300 or more"
+        )
     started = time.perf_counter()
     checklists = [asyncio.create_task(load.checklist(n, clicks_each)) for n in range(CHECKLISTS)]
     sent = await asyncio.gather(*(load.question(n) for n in range(unique)))
