@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 
 from bot.escalation.models import Escalation
+from bot.memory.records import as_text, load_record
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class EscalationStore:
         escalation_id = await self._redis.get(open_key(team_id, channel_id, thread_ts))
         if escalation_id is None:
             return None
-        escalation = await self.get(_text(escalation_id))
+        escalation = await self.get(as_text(escalation_id))
         return escalation if escalation is not None and escalation.status == "open" else None
 
     async def is_open(self, team_id: str, channel_id: str, thread_ts: str) -> bool:
@@ -105,19 +105,12 @@ class EscalationStore:
         ids = await self._redis.lrange(_RECENT, 0, limit - 1)
         if not ids:
             return []
-        raws = await self._redis.mget([record_key(_text(i)) for i in ids])
+        raws = await self._redis.mget([record_key(as_text(i)) for i in ids])
         return [e for e in (_load(raw) for raw in raws) if e is not None]
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _load(raw: bytes | str | None) -> Escalation | None:
-    if raw is None:
-        return None
-    try:
-        return Escalation.model_validate_json(raw)
-    except ValidationError:
+    escalation = load_record(Escalation, raw)
+    if escalation is None and raw is not None:
         logger.warning("Dropping an unreadable escalation record")
-        return None
+    return escalation

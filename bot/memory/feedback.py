@@ -11,11 +11,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
 
+from bot.memory.records import as_text, load_record
 from bot.models import AnswerMode, Citation
 
 Rating = Literal["helpful", "not_helpful"]
@@ -23,8 +24,6 @@ Rating = Literal["helpful", "not_helpful"]
 _PREFIX = "advisor:feedback"
 _ANSWER_PREFIX = "advisor:answer"
 _RECENT = f"{_PREFIX}:recent"
-
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Record(BaseModel):
@@ -96,7 +95,7 @@ class FeedbackStore:
 
     async def get_answer(self, answer_id: str) -> AnswerRecord | None:
         raw = await self._redis.get(f"{_ANSWER_PREFIX}:{answer_id}")
-        return _load(AnswerRecord, raw)
+        return load_record(AnswerRecord, raw)
 
     async def record(
         self, answer: AnswerRecord, *, user_id: str, rating: Rating, reason: str | None = None
@@ -128,7 +127,9 @@ class FeedbackStore:
         return feedback
 
     async def get(self, answer_id: str, user_id: str) -> FeedbackRecord | None:
-        return _load(FeedbackRecord, await self._redis.get(f"{_PREFIX}:item:{answer_id}:{user_id}"))
+        return load_record(
+            FeedbackRecord, await self._redis.get(f"{_PREFIX}:item:{answer_id}:{user_id}")
+        )
 
     async def recent(self, limit: int = 20) -> list[FeedbackRecord]:
         """Newest first. Records that expired or no longer validate are skipped, not fatal."""
@@ -137,20 +138,7 @@ class FeedbackStore:
         ids = await self._redis.lrange(_RECENT, 0, limit - 1)
         if not ids:
             return []
-        keys = [f"{_PREFIX}:item:{_text(feedback_id)}" for feedback_id in ids]
+        keys = [f"{_PREFIX}:item:{as_text(feedback_id)}" for feedback_id in ids]
         raws = await self._redis.mget(keys)
-        records = [_load(FeedbackRecord, raw) for raw in raws]
+        records = [load_record(FeedbackRecord, raw) for raw in raws]
         return [record for record in records if record is not None]
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _load(model: type[_M], raw: bytes | str | None) -> _M | None:
-    if raw is None:
-        return None
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError:
-        return None

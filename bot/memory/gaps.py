@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Literal, TypeVar
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
+
+from bot.memory.records import as_text, load_record
 
 GapKind = Literal["no_match", "not_helpful", "escalation", "provisional"]
 GAP_KINDS: tuple[GapKind, ...] = ("no_match", "not_helpful", "escalation", "provisional")
@@ -32,7 +34,6 @@ _PREFIX = "advisor:gaps"
 ITEMS = f"{_PREFIX}:items"
 LOG = f"{_PREFIX}:log"
 PENDING = f"{_PREFIX}:pending"
-_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Record(BaseModel):
@@ -98,14 +99,14 @@ class GapLog:
         ids = await self._redis.zrangebyscore(LOG, start, "+inf" if until is None else until)
         if not ids:
             return []
-        raws = await self._redis.hmget(ITEMS, [_text(gap_id) for gap_id in ids])  # type: ignore[arg-type]
-        records = (_load(GapRecord, raw) for raw in raws)
+        raws = await self._redis.hmget(ITEMS, [as_text(gap_id) for gap_id in ids])  # type: ignore[arg-type]
+        records = (load_record(GapRecord, raw) for raw in raws)
         return [record for record in records if record is not None]
 
     async def _trim(self, now: float) -> None:
         expired = await self._redis.zrangebyscore(LOG, "-inf", now - self.ttl_seconds)
         overflow = await self._redis.zrange(LOG, 0, -(self.max_records + 1))
-        doomed = {_text(gap_id) for gap_id in (*expired, *overflow)}
+        doomed = {as_text(gap_id) for gap_id in (*expired, *overflow)}
         if doomed:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.hdel(ITEMS, *doomed)
@@ -115,7 +116,7 @@ class GapLog:
     # -- provisional verdicts waiting for their missing facts ------------------------------
 
     async def pending(self, conversation: str) -> PendingVerdict | None:
-        return _load(PendingVerdict, await self._redis.hget(PENDING, conversation))
+        return load_record(PendingVerdict, await self._redis.hget(PENDING, conversation))
 
     async def put_pending(self, verdict: PendingVerdict) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -134,21 +135,8 @@ class GapLog:
 
     async def all_pending(self) -> list[PendingVerdict]:
         raws = await self._redis.hvals(PENDING)
-        records = (_load(PendingVerdict, raw) for raw in raws)
+        records = (load_record(PendingVerdict, raw) for raw in raws)
         return [record for record in records if record is not None]
 
     async def count_pending(self) -> int:
         return int(await self._redis.hlen(PENDING))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def _load(model: type[_M], raw: bytes | str | None) -> _M | None:
-    if raw is None:
-        return None
-    try:
-        return model.model_validate_json(raw)
-    except ValidationError:
-        return None
