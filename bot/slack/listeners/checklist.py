@@ -48,6 +48,11 @@ def parse_click(body: dict[str, Any], team_id: str | None) -> Click | None:
     )
 
 
+def click_where(click: Click) -> Where:
+    """Where a failure while handling `click` is logged and apologised for."""
+    return Where(click.action_id, click.team_id, click.channel_id, click.thread_ts, click.user_id)
+
+
 def register(app: AsyncApp, services: SlackServices) -> None:
     async def on_start(
         ack: Any, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
@@ -91,10 +96,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         click = parse_click(body, context.team_id)
         if click is None:
             return  # nothing to answer to: no channel, user or message in the payload
-        where = Where(
-            click.action_id, click.team_id, click.channel_id, click.thread_ts, click.user_id
-        )
-        async with listener_guard(client, where):
+        async with listener_guard(client, click_where(click)):
             await handle_click(services.checklist, client, click)
 
     app.action(ANSWER_ACTIONS)(on_click)

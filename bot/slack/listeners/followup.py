@@ -13,7 +13,7 @@ from bot.slack import followup_blocks as ui
 from bot.slack.followup import FollowUps
 from bot.slack.followup_answers import NoteSubmission, handle_answer, handle_note
 from bot.slack.guard import Where, listener_guard
-from bot.slack.listeners.checklist import parse_click
+from bot.slack.listeners.checklist import click_where, parse_click
 from bot.slack.services import SlackServices
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,7 @@ def register(app: AsyncApp, services: SlackServices) -> None:
         click = parse_click(body, context.team_id)
         if click is None:
             return  # nothing to answer to: no channel, user or message in the payload
-        where = Where(
-            click.action_id, click.team_id, click.channel_id, click.thread_ts, click.user_id
-        )
-        async with listener_guard(client, where):
+        async with listener_guard(client, click_where(click)):
             await handle_answer(_followups(services), client, click, body.get("trigger_id"))
 
     @app.view(ui.NOTE_VIEW)
