@@ -18,14 +18,19 @@ from bot.deps import Deps
 from bot.gaps.recorder import GapRecorder
 from bot.memory.gaps import ITEMS, LOG, GapLog, GapRecord, conversation_digest
 from bot.models import DoneEvent, Question
-from bot.slack.blocks import FEEDBACK_HELPFUL, FEEDBACK_NOT_HELPFUL
+from bot.slack.blocks import (
+    FEEDBACK_HELPFUL,
+    FEEDBACK_NOT_HELPFUL,
+    FEEDBACK_REASON_BLOCK,
+    FEEDBACK_REASON_INPUT,
+)
 from bot.slack.escalation_blocks import ESCALATE_ACTION
 from bot.slack.wiring import build_slack_services
 from tests.gaps.conftest import FakeClock, at
 from tests.support.slack_api import TEAM_ID
 from tests.support.slack_fixtures import MakeHarness
 from tests.support.slack_harness import engine_services, open_harness
-from tests.support.slack_requests import CHANNEL, USER, click_payload, mention
+from tests.support.slack_requests import CHANNEL, USER, click_payload, mention, view_submission
 
 pytestmark = pytest.mark.slow
 
@@ -156,14 +161,17 @@ async def test_not_helpful_votes_through_slack_are_gaps_with_their_reason(
             for element in block["elements"]
         }
         not_helpful = buttons[FEEDBACK_NOT_HELPFUL]
-        await harness.post_interaction(_click(not_helpful, event["ts"]))
+        await harness.post_interaction(_click(not_helpful, str(event["ts"])))
         view = (await harness.api.wait_for("views.open"))[0].params["view"]
         [gap] = await knowledge_deps.gaps.log.since(0)
         assert gap.kind == "not_helpful" and gap.reason is None
         assert gap.question == "When should strict JSON output be handled by prompting?"
         assert gap.index_version == await knowledge_deps.index_version()
+        reason = "Nothing on <!channel> costs, see https://x.io"
         await harness.post_interaction(
-            _reason(view, "Nothing on <!channel> costs, see https://x.io")
+            view_submission(
+                {**view, "id": "V0001"}, FEEDBACK_REASON_BLOCK, FEEDBACK_REASON_INPUT, reason
+            )
         )
         await harness.api.settle()
         [gap] = await knowledge_deps.gaps.log.since(0)  # the same gap, now with its reason
@@ -172,9 +180,15 @@ async def test_not_helpful_votes_through_slack_are_gaps_with_their_reason(
         raw = str(await redis_client.hgetall(ITEMS))
         assert USER not in raw and CHANNEL not in raw and TEAM_ID not in raw
         # Changing the vote to helpful takes the gap back.
-        await harness.post_interaction(_click(buttons[FEEDBACK_HELPFUL], event["ts"]))
+        await harness.post_interaction(_click(buttons[FEEDBACK_HELPFUL], str(event["ts"])))
         await harness.api.wait_for("chat.postEphemeral")
         assert await knowledge_deps.gaps.log.since(0) == []
+
+
+def _click(button: dict[str, Any], thread_ts: str) -> dict[str, Any]:
+    return click_payload(
+        button["action_id"], button["value"], message_ts="1700000000.000001", thread_ts=thread_ts
+    )
 
 
 async def test_escalations_are_recorded_once_each(redis_client: Redis) -> None:
@@ -219,34 +233,6 @@ async def test_recording_never_breaks_an_answer_when_redis_is_gone(
     done = await answer(advisor, OFF_TOPIC)
     assert done.mode == "no_match"
     await broken.aclose()
-
-
-def _click(action: dict[str, Any], thread_ts: str) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "api_app_id": "A0APP",
-        "trigger_id": "trig-1",
-        "channel": {"id": CHANNEL},
-        "container": {"type": "message", "channel_id": CHANNEL},
-        "message": {"ts": "1700000000.000001", "thread_ts": thread_ts},
-        "actions": [{**action, "type": "button", "block_id": "b", "action_ts": "1"}],
-    }
-
-
-def _reason(view: dict[str, Any], reason: str) -> dict[str, Any]:
-    return {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "api_app_id": "A0APP",
-        "view": {
-            **view,
-            "id": "V0001",
-            "state": {"values": {"reason": {"reason_input": {"value": reason}}}},
-        },
-    }
 
 
 async def test_an_escalation_through_the_production_wiring_is_a_gap(

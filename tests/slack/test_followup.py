@@ -28,7 +28,7 @@ from bot.slack.wiring import build_slack_services
 from tests.slack.test_checklist_flow import DEFINITION, Checklist
 from tests.support.slack_api import TEAM_ID, Message, MockSlackApi
 from tests.support.slack_fixtures import MakeHarness
-from tests.support.slack_requests import CHANNEL, USER
+from tests.support.slack_requests import CHANNEL, USER, view_submission
 
 OTHER = "U0OTHER"
 NOW = 1_800_000_000.0
@@ -314,18 +314,9 @@ async def test_outcome_buttons_and_the_note_are_stored_with_the_decision(run: Ru
     assert opened.params["trigger_id"] == "trig-followup"
     view = opened.params["view"]
     assert view["callback_id"] == fui.NOTE_VIEW
-    submission = {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "api_app_id": "A0APP",
-        "view": {
-            **opened.response["view"],
-            "state": {
-                "values": {fui.NOTE_BLOCK: {fui.NOTE_INPUT: {"value": " Shipped in two weeks. "}}}
-            },
-        },
-    }
+    submission = view_submission(
+        opened.response["view"], fui.NOTE_BLOCK, fui.NOTE_INPUT, " Shipped in two weeks. "
+    )
     done = len(run.api.calls_to("chat.update"))
     assert await run.checklist.harness.post_interaction(submission) == 200
     await run.api.wait_for("chat.update", done + 1)
@@ -379,17 +370,8 @@ async def test_only_the_person_asked_may_answer(run: Run) -> None:
     # check is on our side, not in the modal) is refused too.
     decision = await run.decision()
     metadata = fui.NoteMetadata(d=decision.id, c=CHANNEL, t=run.checklist.thread_ts, m=message.ts)
-    submission = {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": OTHER},
-        "api_app_id": "A0APP",
-        "view": {
-            **fui.note_modal(metadata, None),
-            "id": "V9",
-            "state": {"values": {fui.NOTE_BLOCK: {fui.NOTE_INPUT: {"value": "mine"}}}},
-        },
-    }
+    modal = {**fui.note_modal(metadata, None), "id": "V9"}
+    submission = view_submission(modal, fui.NOTE_BLOCK, fui.NOTE_INPUT, "mine", user=OTHER)
     assert await run.checklist.harness.post_interaction(submission) == 200
     await run.api.wait_for("chat.postEphemeral", 3)
     assert run.ephemerals()[-1] == refused

@@ -10,7 +10,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from tests.support.slack_api import BOT_USER_ID, TEAM_ID
 from tests.support.slack_fixtures import MakeHarness
 from tests.support.slack_harness import SlackHarness
-from tests.support.slack_requests import CHANNEL, USER, envelope, message_event
+from tests.support.slack_requests import CHANNEL, USER, envelope, message_event, view_submission
 
 
 async def _answer(harness: SlackHarness) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -52,17 +52,9 @@ async def test_not_helpful_opens_modal_and_stores_reason(harness: SlackHarness) 
     await harness.post_interaction(_click(actions[1], event["ts"]))
     view = (await harness.api.wait_for("views.open"))[0].params["view"]
     assert view["callback_id"] == "feedback_reason"
-    submission = {
-        "type": "view_submission",
-        "team": {"id": TEAM_ID},
-        "user": {"id": USER},
-        "api_app_id": "A0APP",
-        "view": {
-            **view,
-            "id": "V0001",
-            "state": {"values": {"reason": {"reason_input": {"value": "Missed the cost angle"}}}},
-        },
-    }
+    submission = view_submission(
+        {**view, "id": "V0001"}, "reason", "reason_input", "Missed the cost angle"
+    )
     assert await harness.post_interaction(submission) == 200
     await harness.api.settle()
     [record] = await harness.feedback.recent(5)

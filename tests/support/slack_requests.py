@@ -149,3 +149,16 @@ def click_payload(
         "message": {"ts": message_ts, "thread_ts": thread_ts},
         "actions": [{"action_id": action_id, "value": value, "type": "button", "block_id": "b"}],
     }
+
+
+def view_submission(
+    view: dict[str, Any], block_id: str, action_id: str, value: str, *, user: str = USER
+) -> dict[str, Any]:
+    """A `view_submission` payload for `view` with one input filled in."""
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID},
+        "user": {"id": user},
+        "api_app_id": "A0APP",
+        "view": {**view, "state": {"values": {block_id: {action_id: {"value": value}}}}},
+    }
