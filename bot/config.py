@@ -93,6 +93,17 @@ class RetrievalSettings(_Group):
     max_question_chars: int = Field(
         2000, ge=50, le=20_000, validation_alias=_env("ADVISOR_MAX_QUESTION_CHARS")
     )
+    # An optional cross-encoder service (Jina / Cohere rerank API) that reorders the fused top
+    # `rerank_candidates` passages of every hybrid query; unset, the fused order is final.
+    rerank_url: OptionalHttpUrl = Field(None, validation_alias=_env("ADVISOR_RERANK_URL"))
+    rerank_model: str | None = Field(None, validation_alias=_env("ADVISOR_RERANK_MODEL"))
+    rerank_api_key: SecretStr | None = Field(None, validation_alias=_env("ADVISOR_RERANK_API_KEY"))
+    rerank_candidates: int = Field(
+        20, ge=2, le=100, validation_alias=_env("ADVISOR_RERANK_CANDIDATES")
+    )
+    rerank_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, validation_alias=_env("ADVISOR_RERANK_TIMEOUT")
+    )
 
 
 class QdrantSettings(_Group):

@@ -30,6 +30,7 @@ from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder, build_embedder
 from bot.retrieval.index.factory import open_index
 from bot.retrieval.index.port import IndexPort
+from bot.retrieval.rerank import build_reranker
 from bot.retrieval.retriever import Retriever
 
 if TYPE_CHECKING:
@@ -89,10 +90,16 @@ def build_verdicts(settings: Settings, openai_client: AsyncOpenAI | None) -> Ver
 async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
     index = open_index(settings)
     metrics = Metrics()  # one registry per Deps, so tests and processes never share counters
+    retriever: Retriever | None = None
     try:
         embedder = build_embedder(settings)
-        retriever: Retriever = MeteredRetriever(
-            index, embedder, settings.retrieval.top_k, metrics=metrics
+        retriever = MeteredRetriever(
+            index,
+            embedder,
+            settings.retrieval.top_k,
+            metrics=metrics,
+            reranker=build_reranker(settings.retrieval),
+            rerank_candidates=settings.retrieval.rerank_candidates,
         )
         chat = None
         openai_client = None
@@ -129,6 +136,8 @@ async def build_deps(settings: Settings, *, with_memory: bool = True) -> Deps:
                 supervisor = RedisSupervisor(embedded)
                 supervisor.start()
     except BaseException:
+        if retriever is not None:
+            await retriever.aclose()
         await index.close()
         raise
     return Deps(
@@ -175,4 +184,5 @@ async def aclose(deps: Deps) -> None:
         await deps.redis.aclose()
     if deps.embedded_redis is not None:
         deps.embedded_redis.stop()
+    await deps.retriever.aclose()
     await deps.index.close()

@@ -64,7 +64,9 @@ async def evaluate_folder(deps: Deps, folder: Path, questions: QuestionSet) -> E
     def covered(text: str, retrieval: Retrieval) -> bool:
         return is_covered(text, retrieval, retrieval_settings.min_score)
 
-    return await run_eval(retrieve, covered, questions, retrieval_settings.top_k)
+    report = await run_eval(retrieve, covered, questions, retrieval_settings.top_k)
+    reranker = deps.retriever.reranker
+    return report.model_copy(update={"reranker": reranker.name if reranker else None})
 
 
 def print_eval(
@@ -89,6 +91,8 @@ def print_eval(
         fact = "n/a" if mode.fact_hit_at_3 is None else f"{mode.fact_hit_at_3:.3f}"
         table.add_row(mode.mode, *(f"{mode.hit_at[k]:.3f}" for k in KS), f"{mode.mrr:.3f}", fact)
     out.print(table)
+    if report.reranker:
+        out.print(f"hybrid is reranked by {report.reranker} (dense and sparse are not)")
     out.print(
         f"No-match on on-topic questions: {len(report.refused)}/{report.questions} "
         f"({report.no_match_rate:.3f})"

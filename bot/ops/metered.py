@@ -12,14 +12,24 @@ from bot.memory.feedback import AnswerRecord, FeedbackRecord, FeedbackStore, OnF
 from bot.ops.metrics import Metrics
 from bot.retrieval.embed import Embedder
 from bot.retrieval.index.port import IndexPort
-from bot.retrieval.retriever import Retrieval, Retriever, SearchMode
+from bot.retrieval.rerank import Reranker
+from bot.retrieval.retriever import RerankOutcome, Retrieval, Retriever, SearchMode
 
 
 class MeteredRetriever(Retriever):
     def __init__(
-        self, index: IndexPort, embedder: Embedder, top_k: int, *, metrics: Metrics
+        self,
+        index: IndexPort,
+        embedder: Embedder,
+        top_k: int,
+        *,
+        metrics: Metrics,
+        reranker: Reranker | None = None,
+        rerank_candidates: int = 20,
     ) -> None:
-        super().__init__(index, embedder, top_k)
+        super().__init__(
+            index, embedder, top_k, reranker=reranker, rerank_candidates=rerank_candidates
+        )
         self.metrics = metrics
 
     async def retrieve(
@@ -28,6 +38,9 @@ class MeteredRetriever(Retriever):
         retrieval = await super().retrieve(text, limit, mode)
         self.metrics.observe_similarity(retrieval.best_similarity)
         return retrieval
+
+    def on_rerank(self, outcome: RerankOutcome) -> None:
+        self.metrics.count_rerank(outcome)
 
 
 class MeteredFeedbackStore(FeedbackStore):

@@ -56,6 +56,13 @@ class Metrics:
             buckets=_SIMILARITY_BUCKETS,
             registry=r,
         )
+        self.reranks = Counter(
+            "advisor_reranks",
+            "Hybrid queries sent to the reranker, by outcome (reranked, or failed and kept in "
+            "the fused order).",
+            ["outcome"],
+            registry=r,
+        )
         self.no_match = Counter(
             "advisor_no_match", "Questions the guidance did not cover (mode no_match).", registry=r
         )
@@ -139,6 +146,9 @@ class Metrics:
 
     def observe_similarity(self, similarity: float) -> None:
         self.top_similarity.observe(similarity)
+
+    def count_rerank(self, outcome: str) -> None:
+        self.reranks.labels(outcome=outcome).inc()
 
     def count_feedback(self, rating: str) -> None:
         self.feedback.labels(rating=rating).inc()

@@ -79,6 +79,7 @@ class EvalReport(Frozen):
     no_match_rate: float
     off_topic: int
     off_topic_answered: tuple[str, ...]
+    reranker: str | None = None  # the service that reordered the hybrid results, if any
 
     def mode(self, name: str) -> ModeReport:
         return next(report for report in self.modes if report.mode == name)

@@ -37,6 +37,9 @@ def _clean_env(**extra: str) -> dict[str, str]:
         ("ADVISOR_EXPERT_GROUP_ID", "U012ABC", "such as S012ABCDEF"),
         ("ADVISOR_ESCALATION_CHANNEL", "#experts", "ADVISOR_ESCALATION_CHANNEL"),
         ("ADVISOR_ESCALATION_TTL_DAYS", "0", "ADVISOR_ESCALATION_TTL_DAYS"),
+        ("ADVISOR_RERANK_URL", "reranker:8000/v1/rerank", "ADVISOR_RERANK_URL"),
+        ("ADVISOR_RERANK_CANDIDATES", "1", "ADVISOR_RERANK_CANDIDATES"),
+        ("ADVISOR_RERANK_TIMEOUT", "0", "ADVISOR_RERANK_TIMEOUT"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -92,6 +95,7 @@ def test_advisor_config_redacts_secrets(tmp_path: Path) -> None:
         SLACK_BOT_TOKEN="xoxb-top-secret",
         SLACK_SIGNING_SECRET="signing-top-secret",
         QDRANT_API_KEY="qdrant-top-secret",
+        ADVISOR_RERANK_API_KEY="rerank-top-secret",
         ADVISOR_TOP_K="4",
         COLUMNS="200",
     )

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-Endpoint = Literal["chat", "embeddings", "models"]
+Endpoint = Literal["chat", "embeddings", "models", "rerank"]
 ReplyFn = Callable[[list[dict[str, Any]]], str]
 _TOKEN = re.compile(r"[a-z0-9]+")
 _PIECE = re.compile(r"\S+\s*|\s+")
@@ -167,7 +167,10 @@ class OpenAIServer:
         self._queue(_Fault("end", endpoint, after_chunks=after_chunks, finish_reason=finish_reason))
 
     def requests_to(self, endpoint: Endpoint) -> list[RecordedRequest]:
-        suffix = {"chat": "/chat/completions", "embeddings": "/embeddings", "models": "/models"}
+        suffix = {
+            "chat": "/chat/completions", "embeddings": "/embeddings", "models": "/models",
+            "rerank": "/rerank",
+        }  # fmt: skip
         return [r for r in self.requests if r.path.endswith(suffix[endpoint])]
 
     def _queue(self, fault: _Fault) -> None:
@@ -188,6 +191,7 @@ class OpenAIServer:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/rerank", self._rerank)
         # A short shutdown timeout: hung handlers must not hold up the end of a test.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -363,6 +367,32 @@ class OpenAIServer:
             return self._drop(request)
         model = {"id": self.model, "object": "model", "created": 0, "owned_by": "test"}
         return web.json_response({"object": "list", "data": [model]})
+
+    async def _rerank(self, request: web.Request) -> web.StreamResponse:
+        """The Jina / Cohere rerank API, as vLLM serves it beside chat and embeddings. Relevance
+        is `rerank_score`: deterministic, and unlike the fused order of a hybrid search."""
+        body = await self._record(request)
+        outcome = await self._apply_fault(request, "rerank")
+        if isinstance(outcome, web.Response):
+            return outcome
+        if isinstance(outcome, _Fault):
+            return self._drop(request)
+        query = str(body.get("query", ""))
+        documents = [str(d) for d in body.get("documents", [])]
+        scored = sorted(
+            ((rerank_score(query, doc), i) for i, doc in enumerate(documents)),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        top_n = int(body.get("top_n") or len(documents))
+        results = [{"index": i, "relevance_score": score} for score, i in scored[:top_n]]
+        return web.json_response({"model": body.get("model", self.model), "results": results})
+
+
+def rerank_score(query: str, document: str) -> float:
+    """Share of the query's distinct words (three letters or more) the document contains."""
+    words = {w for w in _TOKEN.findall(query.lower()) if len(w) > 2}
+    found = set(_TOKEN.findall(document.lower()))
+    return len(words & found) / (len(words) or 1)
 
 
 def _sse(payload: dict[str, Any]) -> bytes:

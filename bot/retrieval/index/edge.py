@@ -40,7 +40,15 @@ from bot.retrieval.index.port import (
     StoredPoint,
     now_iso,
 )
-from bot.retrieval.index.shaping import DENSE, RRF_K, SPARSE, RawHit, fetch_limits, payload
+from bot.retrieval.index.shaping import (
+    DENSE,
+    MAX_PER_SOURCE,
+    RRF_K,
+    SPARSE,
+    RawHit,
+    fetch_limits,
+    payload,
+)
 from bot.retrieval.index.shaping import to_passages as shape
 
 log = logging.getLogger(__name__)
@@ -436,7 +444,7 @@ class EdgeIndex:
         mode: SearchMode = "hybrid",
         build: str | None = None,
         source: str | None = None,
-        max_per_source: int = 2,
+        max_per_source: int = MAX_PER_SOURCE,
     ) -> Hits:
         request = _query(dense, sparse, limit, mode, source)
 

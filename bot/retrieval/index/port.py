@@ -14,6 +14,7 @@ from typing import Literal, Protocol
 
 from bot.errors import EmbedderMismatchError, IndexMissingError
 from bot.models import Chunk, Frozen, Passage
+from bot.retrieval.index.shaping import MAX_PER_SOURCE
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
 BuildState = Literal["building", "ready", "published"]
@@ -152,7 +153,7 @@ class IndexPort(Protocol):
         mode: SearchMode = "hybrid",
         build: str | None = None,
         source: str | None = None,
-        max_per_source: int = 2,
+        max_per_source: int = MAX_PER_SOURCE,
     ) -> Hits:
         """`build` None: the live build. `source`: only passages of that document.
         Ties are broken by score, then point id, so results are stable."""

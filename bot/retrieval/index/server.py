@@ -37,7 +37,15 @@ from bot.retrieval.index.port import (
     StoredPoint,
     now_iso,
 )
-from bot.retrieval.index.shaping import DENSE, RRF_K, SPARSE, RawHit, fetch_limits, payload
+from bot.retrieval.index.shaping import (
+    DENSE,
+    MAX_PER_SOURCE,
+    RRF_K,
+    SPARSE,
+    RawHit,
+    fetch_limits,
+    payload,
+)
 from bot.retrieval.index.shaping import to_passages as shape
 
 _PAGE = 512
@@ -283,7 +291,7 @@ class ServerIndex:
         mode: SearchMode = "hybrid",
         build: str | None = None,
         source: str | None = None,
-        max_per_source: int = 2,
+        max_per_source: int = MAX_PER_SOURCE,
     ) -> Hits:
         target = build or await self._live_name()
         if target is None:

@@ -14,6 +14,7 @@ from bot.models import Chunk, Passage
 DENSE = "dense"
 SPARSE = "bm25"
 RRF_K = 2  # Qdrant's default RRF constant; the quality figures were measured with it
+MAX_PER_SOURCE = 2  # passages one document may contribute to an answer's top
 
 
 class RawHit:
@@ -52,6 +53,24 @@ def cosine(stored: Sequence[float], query: np.ndarray[Any, np.dtype[np.float32]]
     return float(vector @ query) / norm if norm else 0.0
 
 
+def cap_per_source(
+    passages: Iterable[Passage], limit: int, max_per_source: int = MAX_PER_SOURCE
+) -> list[Passage]:
+    """The first `limit` passages, skipping any beyond `max_per_source` from one document, so
+    the answer hears from more than one source."""
+    kept: list[Passage] = []
+    per_source: dict[str, int] = {}
+    for passage in passages:
+        source = passage.chunk.source
+        if per_source.get(source, 0) >= max_per_source:
+            continue
+        per_source[source] = per_source.get(source, 0) + 1
+        kept.append(passage)
+        if len(kept) == limit:
+            break
+    return kept
+
+
 def to_passages(
     hits: Iterable[RawHit], query: Sequence[float], limit: int, max_per_source: int
 ) -> list[Passage]:
@@ -62,23 +81,17 @@ def to_passages(
     ordered = sorted(hits, key=lambda hit: (-hit.score, hit.point_id))
     unit = np.asarray(query, dtype=np.float32)
     unit = unit / (float(np.linalg.norm(unit)) or 1.0)
-    passages: list[Passage] = []
-    per_source: dict[str, int] = {}
-    for hit in ordered:
-        source = str(hit.payload.get("source", ""))
-        if per_source.get(source, 0) >= max_per_source:
-            continue
-        per_source[source] = per_source.get(source, 0) + 1
+
+    def passage(hit: RawHit) -> Passage:
         similarity = hit.similarity
         if similarity is None:
             similarity = cosine(hit.dense, unit) if hit.dense is not None else 0.0
-        passages.append(
-            Passage(chunk=Chunk.model_validate(dict(hit.payload)), score=hit.score,
-                    similarity=similarity)
-        )  # fmt: skip
-        if len(passages) == limit:
-            break
-    return passages
+        return Passage(
+            chunk=Chunk.model_validate(dict(hit.payload)), score=hit.score, similarity=similarity
+        )
+
+    # A generator: conversion stops as soon as `limit` passages are kept.
+    return cap_per_source((passage(hit) for hit in ordered), limit, max_per_source)
 
 
 def payload(chunk: Chunk) -> dict[str, object]:
