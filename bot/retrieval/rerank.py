@@ -14,6 +14,7 @@ A failure never costs an answer: the retriever keeps the fused order and says wh
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -76,8 +77,8 @@ class HttpReranker:
     ) -> None:
         self.url = url
         self.model = model or None  # an empty ADVISOR_RERANK_MODEL means none
+        self.timeout_seconds = timeout_seconds
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        # One timeout for the whole exchange: a slow reranker must not hold up an answer.
         self._client = httpx.AsyncClient(
             headers=headers, timeout=timeout_seconds, transport=transport
         )
@@ -96,9 +97,12 @@ class HttpReranker:
         if self.model:
             body["model"] = self.model
         try:
-            response = await self._client.post(self.url, json=body)
-        except httpx.TimeoutException:
-            raise RerankError("timed out") from None
+            # httpx times each phase (connect, write, read) on its own; this bounds the whole
+            # exchange, so a service that answers slowly bit by bit cannot hold up an answer.
+            async with asyncio.timeout(self.timeout_seconds):
+                response = await self._client.post(self.url, json=body)
+        except (TimeoutError, httpx.TimeoutException):
+            raise RerankError(f"no reply within {self.timeout_seconds:g} s") from None
         except httpx.HTTPError as exc:
             raise RerankError(f"{type(exc).__name__}: {exc}") from None
         if response.status_code != 200:

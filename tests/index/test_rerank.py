@@ -112,7 +112,7 @@ def _broken_reply(server: OpenAIServer, kind: str) -> str:
         return "HTTP 503"
     if kind == "timeout":
         server.queue_hang(3.0, endpoint="rerank")
-        return "timed out"
+        return "no reply within 1 s"
     if kind == "not the rerank shape":
         server.queue_failure(200, body={"data": [{"index": 0, "score": 1.0}]}, endpoint="rerank")
         return "unexpected reply"
