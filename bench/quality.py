@@ -7,7 +7,9 @@ run). Then the chunking policies compared on the knowledge and development sets.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -15,7 +17,7 @@ from rich.console import Console
 from bench.baseline import bm25_baseline
 from bench.chunking import compare_policies
 from bot.cli.eval_run import eval_settings, evaluate_folder, print_eval
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.deps import aclose, build_deps
 from bot.retrieval.evaluation import EvalReport, QuestionSet, load_questions
 
@@ -74,3 +76,14 @@ async def run_quality(settings: Settings) -> None:
         await compare_policies(deps, question_sets())
     finally:
         await aclose(deps)
+
+
+def main() -> None:
+    """`python -m bench.quality`: only the question sets (about a minute), e.g. to measure a
+    reranker: run it with and without ADVISOR_RERANK_URL set."""
+    with tempfile.TemporaryDirectory(prefix="advisor-quality-") as data_dir:
+        asyncio.run(run_quality(load_settings(env_file=None, core={"data_dir": Path(data_dir)})))
+
+
+if __name__ == "__main__":
+    main()
