@@ -15,6 +15,7 @@ import pytest_asyncio
 
 from bot.cli.eval_run import evaluate_folder
 from bot.deps import Deps, aclose, build_deps
+from bot.models import Passage
 from bot.ops.metered import MeteredRetriever
 from bot.ops.metrics import Metrics
 from bot.retrieval import sparse
@@ -56,6 +57,15 @@ def rerank_count(metrics: Metrics, outcome: str) -> float:
     return value or 0.0
 
 
+async def candidates(deps: Deps) -> tuple[Passage, ...]:
+    """The fused top CANDIDATES for QUESTION, uncapped: what the reranker is sent."""
+    dense = await deps.embedder.embed_query(QUESTION)
+    hits = await deps.index.search(
+        dense, sparse.query_vector(QUESTION), CANDIDATES, max_per_source=CANDIDATES
+    )
+    return hits.passages
+
+
 async def fused_order(deps: Deps, question: str) -> list[str]:
     """The fused top without a reranker, as chunk hashes."""
     plain = await Retriever(deps.index, deps.embedder, 5).retrieve(question)
@@ -74,16 +84,13 @@ async def test_hybrid_results_follow_the_rerankers_order_capped_per_document(
     assert request.json["model"] == "rerank-test"
     assert request.json["query"] == QUESTION
     assert request.json["top_n"] == CANDIDATES
-    dense = await knowledge_deps.embedder.embed_query(QUESTION)
-    candidates = await knowledge_deps.index.search(
-        dense, sparse.query_vector(QUESTION), CANDIDATES, max_per_source=CANDIDATES
-    )
-    sent = [embedding_text(p.chunk, heading_weight=1) for p in candidates.passages]
+    fused = await candidates(knowledge_deps)
+    sent = [embedding_text(p.chunk, heading_weight=1) for p in fused]
     assert request.json["documents"] == sent
 
     # What came back: the service's order by score, then at most two passages per document.
     by_score = sorted(range(len(sent)), key=lambda i: (-rerank_score(QUESTION, sent[i]), i))
-    expected = cap_per_source([candidates.passages[i] for i in by_score], 5)
+    expected = cap_per_source([fused[i] for i in by_score], 5)
     assert [p.chunk.content_hash for p in reranked.passages] == [
         p.chunk.content_hash for p in expected
     ]
@@ -149,25 +156,19 @@ async def test_documents_the_service_leaves_out_follow_in_the_fused_order(
     knowledge_deps: Deps, openai_server: OpenAIServer, reranker: HttpReranker
 ) -> None:
     # A service that caps top_n returns only its best few; the rest keep their fused places.
-    fused = await Retriever(knowledge_deps.index, knowledge_deps.embedder, 5).retrieve(
-        QUESTION, CANDIDATES
-    )
     results: list[dict[str, Any]] = [{"index": 7, "relevance_score": 0.9}]
     openai_server.queue_failure(200, body={"results": results}, endpoint="rerank")
     retriever, _ = metered(knowledge_deps, reranker)
     reranked = await retriever.retrieve(QUESTION)
-    dense = await knowledge_deps.embedder.embed_query(QUESTION)
-    candidates = await knowledge_deps.index.search(
-        dense, sparse.query_vector(QUESTION), CANDIDATES, max_per_source=CANDIDATES
-    )
-    promoted = candidates.passages[7]
-    rest = [p for i, p in enumerate(candidates.passages) if i != 7]
+    fused = await candidates(knowledge_deps)
+    promoted = fused[7]
+    rest = [p for i, p in enumerate(fused) if i != 7]
     expected = cap_per_source([promoted, *rest], 5)
     assert reranked.passages[0].chunk.content_hash == promoted.chunk.content_hash
     assert [p.chunk.content_hash for p in reranked.passages] == [
         p.chunk.content_hash for p in expected
     ]
-    assert promoted.chunk.content_hash not in [p.chunk.content_hash for p in fused.passages[:1]]
+    assert promoted.chunk.content_hash != fused[0].chunk.content_hash
 
 
 DOCS = {

@@ -241,6 +241,19 @@ class OpenAIServer:
         }
         return web.json_response(body, status=fault.status, headers=dict(fault.headers))
 
+    async def _unary(
+        self, request: web.Request, endpoint: Endpoint
+    ) -> tuple[Any, web.StreamResponse | None]:
+        """Record a non-streamed request and apply any scripted fault: (body, None) to answer
+        normally, or (body, the scripted error or a dropped connection) to send instead."""
+        body = await self._record(request)
+        outcome = await self._apply_fault(request, endpoint)
+        if isinstance(outcome, web.Response):
+            return body, outcome
+        if isinstance(outcome, _Fault):
+            return body, self._drop(request)
+        return body, None
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         body = await self._record(request)
         outcome = await self._apply_fault(request, "chat")
@@ -331,12 +344,9 @@ class OpenAIServer:
         }
 
     async def _embeddings(self, request: web.Request) -> web.StreamResponse:
-        body = await self._record(request)
-        outcome = await self._apply_fault(request, "embeddings")
-        if isinstance(outcome, web.Response):
-            return outcome
-        if isinstance(outcome, _Fault):
-            return self._drop(request)
+        body, instead = await self._unary(request, "embeddings")
+        if instead is not None:
+            return instead
         raw = body.get("input", []) if isinstance(body, dict) else []
         texts = [raw] if isinstance(raw, str) else [str(item) for item in raw]
         dim = int(body.get("dimensions") or self.embedding_dim)
@@ -359,24 +369,18 @@ class OpenAIServer:
         )
 
     async def _models(self, request: web.Request) -> web.StreamResponse:
-        await self._record(request)
-        outcome = await self._apply_fault(request, "models")
-        if isinstance(outcome, web.Response):
-            return outcome
-        if isinstance(outcome, _Fault):
-            return self._drop(request)
+        _, instead = await self._unary(request, "models")
+        if instead is not None:
+            return instead
         model = {"id": self.model, "object": "model", "created": 0, "owned_by": "test"}
         return web.json_response({"object": "list", "data": [model]})
 
     async def _rerank(self, request: web.Request) -> web.StreamResponse:
         """The Jina / Cohere rerank API, as vLLM serves it beside chat and embeddings. Relevance
         is `rerank_score`: deterministic, and unlike the fused order of a hybrid search."""
-        body = await self._record(request)
-        outcome = await self._apply_fault(request, "rerank")
-        if isinstance(outcome, web.Response):
-            return outcome
-        if isinstance(outcome, _Fault):
-            return self._drop(request)
+        body, instead = await self._unary(request, "rerank")
+        if instead is not None:
+            return instead
         query = str(body.get("query", ""))
         documents = [str(d) for d in body.get("documents", [])]
         scored = sorted(
